@@ -1,0 +1,3 @@
+//! grad
+pub use grad_macro::derive_grad;
+pub use grad_runtime::*;
