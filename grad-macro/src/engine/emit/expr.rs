@@ -1,0 +1,300 @@
+//! Printing one node as a Rust expression, with parentheses only where precedence needs them.
+
+use super::Emitter;
+use crate::engine::ir::{Bit, FloatTy, LitValue, NodeId, Op, Ty};
+use proc_macro2::{Literal, TokenStream};
+use quote::{quote, quote_spanned};
+
+/// Rust's expression precedence, loosest first.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+pub enum Prec {
+    /// `if c { a } else { b }` used as a value.
+    If,
+    /// `||`
+    Or,
+    /// `&&`
+    And,
+    /// `==` `<` …
+    Cmp,
+    /// `|`
+    BitOr,
+    /// `^`
+    BitXor,
+    /// `&`
+    BitAnd,
+    /// `<<` `>>`
+    Shift,
+    /// `+` `-`
+    Add,
+    /// `*` `/` `%`
+    Mul,
+    /// `as`
+    Cast,
+    /// `-x` `!x`
+    Unary,
+    /// Names, literals, calls, method calls, parenthesised expressions.
+    Atom,
+}
+
+impl Emitter<'_> {
+    /// The expression for a node: its name when it is bound, else the node printed inline.
+    pub fn expr(&self, n: NodeId) -> TokenStream {
+        self.prec_expr(n).0
+    }
+
+    /// The expression, parenthesised unless it binds at least as tightly as `min`.
+    pub fn operand(&self, n: NodeId, min: Prec) -> TokenStream {
+        let (tokens, prec) = self.prec_expr(n);
+        if prec >= min {
+            tokens
+        } else {
+            quote!((#tokens))
+        }
+    }
+
+    fn prec_expr(&self, n: NodeId) -> (TokenStream, Prec) {
+        if !self.inline[n.index()] {
+            let name = self.node_name(n);
+            return (quote!(#name), Prec::Atom);
+        }
+        self.inline_expr(n)
+    }
+
+    pub(super) fn inline_expr(&self, n: NodeId) -> (TokenStream, Prec) {
+        let node = self.f.node(n);
+        let span = node.span;
+        let arg = |i: usize| node.args[i];
+        match node.op {
+            Op::Param(_) | Op::Phi(_) => {
+                let name = self.node_name(n);
+                (quote!(#name), Prec::Atom)
+            }
+            Op::Lit(lit) => self.literal(n, lit),
+            Op::Const(sym) => (self.f.sym(sym).clone(), Prec::Atom),
+            Op::Undef => (self.default_value(node.ty), Prec::Atom),
+            Op::ReadVar(v) => {
+                let name = self.names.of_var(v);
+                (quote!(#name), Prec::Atom)
+            }
+            Op::Neg | Op::Not => {
+                let a = self.operand(arg(0), Prec::Unary);
+                // `- -x` would print as `--x`; keep the inner one in parentheses.
+                let a = if self.prec_expr(arg(0)).1 == Prec::Unary {
+                    let inner = self.prec_expr(arg(0)).0;
+                    quote!((#inner))
+                } else {
+                    a
+                };
+                let tokens = if node.op == Op::Neg {
+                    quote_spanned!(span=> -#a)
+                } else {
+                    quote_spanned!(span=> !#a)
+                };
+                (tokens, Prec::Unary)
+            }
+            Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Rem | Op::Bit(_) | Op::Cmp(_) | Op::And
+            | Op::Or => self.binary(n),
+            Op::Math(m) => {
+                let receiver = self.receiver(arg(0));
+                let method = proc_macro2::Ident::new(m.name(), span);
+                let rest: Vec<TokenStream> = node.args[1..].iter().map(|&a| self.expr(a)).collect();
+                (quote_spanned!(span=> #receiver.#method(#(#rest),*)), Prec::Atom)
+            }
+            Op::Method(sym) => {
+                let receiver = self.receiver(arg(0));
+                let method = self.f.sym(sym);
+                let rest: Vec<TokenStream> = node.args[1..].iter().map(|&a| self.expr(a)).collect();
+                (quote_spanned!(span=> #receiver.#method(#(#rest),*)), Prec::Atom)
+            }
+            Op::Field(sym) => {
+                let base = self.receiver(arg(0));
+                let member = self.f.sym(sym);
+                (quote_spanned!(span=> #base.#member), Prec::Atom)
+            }
+            Op::Cast(sym) => {
+                let value = self.operand(arg(0), Prec::Cast);
+                let ty = self.f.sym(sym);
+                (quote_spanned!(span=> #value as #ty), Prec::Cast)
+            }
+            Op::Call(sym) | Op::ConstCall(sym) => {
+                let path = self.f.sym(sym);
+                let args: Vec<TokenStream> = node.args.iter().map(|&a| self.expr(a)).collect();
+                (quote_spanned!(span=> #path(#(#args),*)), Prec::Atom)
+            }
+            Op::NoGrad => {
+                let krate = &self.krate;
+                let value = self.expr(arg(0));
+                (quote_spanned!(span=> #krate::no_grad(#value)), Prec::Atom)
+            }
+            Op::Select => (self.select(n), Prec::If),
+        }
+    }
+
+    fn binary(&self, n: NodeId) -> (TokenStream, Prec) {
+        let node = self.f.node(n);
+        let (op, prec): (TokenStream, Prec) = match node.op {
+            Op::Add => (quote!(+), Prec::Add),
+            Op::Sub => (quote!(-), Prec::Add),
+            Op::Mul => (quote!(*), Prec::Mul),
+            Op::Div => (quote!(/), Prec::Mul),
+            Op::Rem => (quote!(%), Prec::Mul),
+            Op::And => (quote!(&&), Prec::And),
+            Op::Or => (quote!(||), Prec::Or),
+            Op::Cmp(c) => (c.symbol().parse().unwrap_or_default(), Prec::Cmp),
+            Op::Bit(b) => (
+                b.symbol().parse().unwrap_or_default(),
+                match b {
+                    Bit::And => Prec::BitAnd,
+                    Bit::Or => Prec::BitOr,
+                    Bit::Xor => Prec::BitXor,
+                    Bit::Shl | Bit::Shr => Prec::Shift,
+                },
+            ),
+            _ => (TokenStream::new(), Prec::Atom),
+        };
+        let (a, b) = (node.args[0], node.args[1]);
+        // Comparisons do not chain; everything else associates to the left.
+        let left_min = if prec == Prec::Cmp { Prec::BitOr } else { prec };
+        let mut left = self.operand(a, left_min);
+        // `x as f64 < y` parses `<` as the start of generic arguments.
+        if matches!(node.op, Op::Cmp(_) | Op::Bit(Bit::Shl)) && self.prec_expr(a).1 == Prec::Cast {
+            let inner = self.prec_expr(a).0;
+            left = quote!((#inner));
+        }
+        let right = self.operand(b, next(prec));
+        let span = node.span;
+        (quote_spanned!(span=> #left #op #right), prec)
+    }
+
+    /// `if c { a } else if d { b } else { e }` for a select (and a chain of them).
+    fn select(&self, n: NodeId) -> TokenStream {
+        let node = self.f.node(n);
+        let cond = self.expr(node.args[0]);
+        let yes = self.expr(node.args[1]);
+        let no_id = node.args[2];
+        let no_node = self.f.node(no_id);
+        let span = node.span;
+        if no_node.op == Op::Select && self.inline[no_id.index()] {
+            let rest = self.select(no_id);
+            quote_spanned!(span=> if #cond { #yes } else #rest)
+        } else {
+            let no = self.expr(no_id);
+            quote_spanned!(span=> if #cond { #yes } else { #no })
+        }
+    }
+
+    /// A method receiver: an atom, and an unsuffixed float literal of known type gets its
+    /// suffix (`2.0_f64.sqrt()`), since Rust cannot infer it there.
+    fn receiver(&self, n: NodeId) -> TokenStream {
+        let node = self.f.node(n);
+        if let (Op::Lit(lit), Ty::Float(fty)) = (node.op, node.ty)
+            && let LitValue::Float(v) = self.f.lit(lit).value
+            && self.inline[n.index()]
+        {
+            let suffixed = match fty {
+                FloatTy::F32 => Some(Literal::f32_suffixed(v as f32)),
+                FloatTy::F64 => Some(Literal::f64_suffixed(v)),
+                _ => None,
+            };
+            if let Some(mut lit) = suffixed.filter(|_| v.is_finite() && v >= 0.0) {
+                lit.set_span(node.span);
+                return quote!(#lit);
+            }
+        }
+        self.operand(n, Prec::Atom)
+    }
+
+    fn literal(&self, n: NodeId, lit: crate::engine::ir::LitId) -> (TokenStream, Prec) {
+        let node = self.f.node(n);
+        let lit = self.f.lit(lit);
+        if let Some(tokens) = &lit.tokens {
+            let negative = tokens.to_string().starts_with('-');
+            return (tokens.clone(), if negative { Prec::Unary } else { Prec::Atom });
+        }
+        let tokens = match lit.value {
+            LitValue::Bool(true) => quote!(true),
+            LitValue::Bool(false) => quote!(false),
+            LitValue::Int(v) => {
+                let magnitude = Literal::u128_unsuffixed(v.unsigned_abs());
+                if v < 0 {
+                    return (quote!(-#magnitude), Prec::Unary);
+                }
+                quote!(#magnitude)
+            }
+            LitValue::Float(v) => return self.float(v, node.ty),
+        };
+        (tokens, Prec::Atom)
+    }
+
+    /// A float made by a transform, in the precision of its type.
+    fn float(&self, v: f64, ty: Ty) -> (TokenStream, Prec) {
+        let fty = match ty {
+            Ty::Float(t) => t,
+            _ => FloatTy::Lit,
+        };
+        if !v.is_finite() {
+            let t = if fty == FloatTy::F32 { quote!(f32) } else { quote!(f64) };
+            let name = if v.is_nan() {
+                quote!(NAN)
+            } else if v > 0.0 {
+                quote!(INFINITY)
+            } else {
+                quote!(NEG_INFINITY)
+            };
+            return (quote!(::core::#t::#name), Prec::Atom);
+        }
+        let magnitude = match fty {
+            FloatTy::F32 => Literal::f32_suffixed(v.abs() as f32),
+            FloatTy::Generic(_) => {
+                let krate = &self.krate;
+                let t = self.f.sym(match fty {
+                    FloatTy::Generic(s) => s,
+                    _ => return (TokenStream::new(), Prec::Atom),
+                });
+                let value = Literal::f64_unsuffixed(v);
+                return (
+                    quote!(<#t as #krate::Real>::from_f64(#value)),
+                    Prec::Atom,
+                );
+            }
+            FloatTy::F64 | FloatTy::Lit => Literal::f64_unsuffixed(v.abs()),
+        };
+        if v.is_sign_negative() {
+            (quote!(-#magnitude), Prec::Unary)
+        } else {
+            (quote!(#magnitude), Prec::Atom)
+        }
+    }
+
+    /// A value of type `ty` that is never read (declarations, unused arm values).
+    pub fn default_value(&self, ty: Ty) -> TokenStream {
+        match ty {
+            Ty::Float(FloatTy::Generic(s)) => {
+                let (krate, t) = (&self.krate, self.f.sym(s));
+                quote!(<#t as #krate::Real>::zero())
+            }
+            Ty::Float(_) => quote!(0.0),
+            Ty::Int => quote!(0),
+            Ty::Bool => quote!(false),
+            Ty::Unknown => quote!(::core::default::Default::default()),
+        }
+    }
+}
+
+/// The precedence a right operand needs: one step tighter (left associativity).
+fn next(prec: Prec) -> Prec {
+    match prec {
+        Prec::If => Prec::Or,
+        Prec::Or => Prec::And,
+        Prec::And => Prec::Cmp,
+        Prec::Cmp => Prec::BitOr,
+        Prec::BitOr => Prec::BitXor,
+        Prec::BitXor => Prec::BitAnd,
+        Prec::BitAnd => Prec::Shift,
+        Prec::Shift => Prec::Add,
+        Prec::Add => Prec::Mul,
+        Prec::Mul => Prec::Cast,
+        Prec::Cast => Prec::Unary,
+        Prec::Unary | Prec::Atom => Prec::Atom,
+    }
+}

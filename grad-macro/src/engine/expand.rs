@@ -1,0 +1,148 @@
+//! The pipeline: parse → check → lower → differentiate → optimise → verify → emit.
+
+use super::activity::Activity;
+use super::errors::Errors;
+use super::generate::{self, Context};
+use super::ir::Function;
+use super::ir::verify::verify;
+use super::optimize::dce::dce;
+use super::reverse::{Mode, reverse};
+use super::signature::{ParamKind, Signature};
+use super::{args, lower, signature};
+use proc_macro2::{TokenStream, TokenTree};
+use quote::quote;
+use std::collections::HashSet;
+
+/// Expands `#[derive_grad(attr)] item`: the item unchanged, and beside it the generated
+/// functions, or, if anything is outside the subset, every error with stubs of the generated
+/// functions.
+pub fn derive_grad(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let mut errors = Errors::default();
+    let options = args::parse(attr, &mut errors);
+    let Ok(func) = syn::parse2::<syn::ItemFn>(item.clone()) else {
+        errors.spanned(&item, "`#[derive_grad]` applies to functions (`fn`)");
+        let errors = errors.to_compile_errors();
+        return quote!(#item #errors);
+    };
+    let Some(sig) = signature::analyze(&func, &mut errors) else {
+        let errors = errors.to_compile_errors();
+        return quote!(#item #errors);
+    };
+    let wrt = wrt_mask(&options, &sig, &func, &mut errors);
+    for option in [&options.jvp, &options.hessian, &options.graph].into_iter().flatten() {
+        errors.spanned(option, format_args!("`{option}` is not implemented yet"));
+    }
+    let primal = lower::lower(&func, &sig, &mut errors);
+    let reserved = identifiers(&item);
+    let cx = Context {
+        item: &func,
+        sig: &sig,
+        krate: &options.krate,
+        reserved: &reserved,
+        wrt: &wrt,
+    };
+    let primal = match primal {
+        Some(primal) if errors.is_empty() => primal,
+        _ => {
+            let stubs = generate::stubs(&cx);
+            let errors = errors.to_compile_errors();
+            return quote!(#item #stubs #errors);
+        }
+    };
+    match differentiate(&cx, &primal) {
+        Ok(generated) => quote!(#item #generated),
+        Err(internal) => {
+            let stubs = generate::stubs(&cx);
+            let message = format!(
+                "internal error in `#[derive_grad]`: {internal}; please report this with the \
+                 function"
+            );
+            quote!(#item #stubs ::core::compile_error!(#message);)
+        }
+    }
+}
+
+/// The reverse-mode functions, each checked by the verifier before it is printed.
+fn differentiate(cx: &Context<'_>, primal: &Function) -> Result<TokenStream, String> {
+    verify(primal).map_err(|e| format!("lowered IR: {e}"))?;
+    let floats: Vec<bool> = cx
+        .sig
+        .params
+        .iter()
+        .map(|p| matches!(p.kind, ParamKind::Float(_)))
+        .collect();
+    let graph = Activity::analyze(primal, &floats);
+    let graph: Vec<bool> = (0..primal.nodes.len())
+        .map(|i| graph.active(super::ir::NodeId(u32::try_from(i).unwrap_or(u32::MAX))))
+        .collect();
+
+    let mut grad = reverse(primal, cx.wrt, Mode::Grad);
+    let roots: Vec<_> = grad.grads.iter().flatten().copied().collect();
+    dce(&mut grad.f, &roots);
+    verify(&grad.f).map_err(|e| format!("gradient IR: {e}"))?;
+
+    let mut pullback = reverse(primal, &floats, Mode::Pullback);
+    // A pullback returns nothing: only its buffer writes are results.
+    pullback.f.ret = None;
+    dce(&mut pullback.f, &[]);
+    verify(&pullback.f).map_err(|e| format!("pullback IR: {e}"))?;
+
+    if std::env::var_os("GRAD_DEBUG_IR").is_some() {
+        eprintln!("{primal}\n--- grad ---\n{}\n--- pullback ---\n{}", grad.f, pullback.f);
+    }
+    let grad = generate::grad(cx, &grad, &graph);
+    let pullback = generate::pullback(cx, &pullback, &graph);
+    Ok(quote!(#grad #pullback))
+}
+
+/// `wrt(...)` as a mask over the parameters; by default every float parameter.
+fn wrt_mask(
+    options: &args::Options,
+    sig: &Signature,
+    func: &syn::ItemFn,
+    errors: &mut Errors,
+) -> Vec<bool> {
+    let floats = sig
+        .params
+        .iter()
+        .map(|p| matches!(p.kind, ParamKind::Float(_)));
+    let Some(names) = &options.wrt else {
+        return floats.collect();
+    };
+    let mut mask = vec![false; sig.params.len()];
+    for name in names {
+        match sig.params.iter().position(|p| p.ident == *name) {
+            Some(i) if matches!(sig.params[i].kind, ParamKind::Float(_)) => mask[i] = true,
+            Some(_) => errors.spanned(
+                name,
+                format_args!(
+                    "`{name}` is not a float parameter; `wrt` lists the `f64`/`f32` parameters \
+                     to differentiate with respect to"
+                ),
+            ),
+            None => errors.spanned(
+                name,
+                format_args!("`{name}` is not a parameter of `{}`", func.sig.ident),
+            ),
+        }
+    }
+    mask
+}
+
+/// Every identifier in `tokens`: the names generated code must not take.
+fn identifiers(tokens: &TokenStream) -> HashSet<String> {
+    let mut out = HashSet::new();
+    let mut stack = vec![tokens.clone()];
+    while let Some(stream) = stack.pop() {
+        for tree in stream {
+            match tree {
+                TokenTree::Ident(ident) => {
+                    out.insert(ident.to_string());
+                }
+                TokenTree::Group(group) => stack.push(group.stream()),
+                TokenTree::Punct(_) | TokenTree::Literal(_) => {}
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,377 @@
+//! The intermediate representation: a hash-consed DAG of pure nodes, scheduled into a tree of
+//! blocks.
+//!
+//! * [`Node`]s live in one append-only arena; operands always have smaller ids, so id order is
+//!   a topological order. The [`builder`] shares a node when the same `(op, operands)` is
+//!   built again in scope, which is common-subexpression elimination by construction.
+//! * A [`Block`] is a list of [`Stmt`]s. `Let` places a node's evaluation; `Branch` is an
+//!   `if`/`match` whose arms yield the values merged into its output phis. Control flow stays
+//!   structured: the reverse sweep replays the arm that was taken.
+//! * User scalars are SSA values. Mutable [`Var`]s appear only where the transforms need
+//!   state (adjoint accumulators, `&mut` buffers).
+
+pub mod builder;
+pub mod display;
+pub mod op;
+pub mod verify;
+
+use proc_macro2::{Span, TokenStream};
+use std::collections::{BTreeSet, HashMap};
+
+pub use op::{Bit, Cmp, Math, Op};
+
+/// Index of a [`Node`] in [`Function::nodes`].
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct NodeId(pub u32);
+
+/// Index of a [`Var`] in [`Function::vars`].
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct VarId(pub u32);
+
+/// Index of a [`Lit`] in [`Function::lits`].
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct LitId(pub u32);
+
+/// Index of an interned token stream in [`Function::syms`].
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct SymId(pub u32);
+
+impl NodeId {
+    /// The arena index.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl VarId {
+    /// The index in [`Function::vars`].
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A float type.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum FloatTy {
+    /// `f64`
+    F64,
+    /// `f32`
+    F32,
+    /// An unsuffixed literal whose precision comes from where it is used.
+    Lit,
+    /// A type parameter bounded by `Real`; the symbol is its name.
+    Generic(SymId),
+}
+
+/// The type of a value, as far as the macro needs to know it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Ty {
+    /// A float: the only kind of value that carries a derivative.
+    Float(FloatTy),
+    /// Any integer type.
+    Int,
+    /// `bool`
+    Bool,
+    /// A type the macro cannot see (a constant, a call's result); never active.
+    Unknown,
+}
+
+impl Ty {
+    /// `true` for floats.
+    pub fn is_float(self) -> bool {
+        matches!(self, Ty::Float(_))
+    }
+
+    /// The type of `a op b` for an arithmetic op: a known float wins over an unsuffixed
+    /// literal or an unknown constant, as Rust's inference would decide.
+    pub fn unify(self, other: Ty) -> Ty {
+        match (self, other) {
+            (Ty::Float(FloatTy::Lit), Ty::Float(t)) | (Ty::Float(t), Ty::Float(FloatTy::Lit)) => {
+                Ty::Float(t)
+            }
+            (Ty::Unknown, t) | (t, Ty::Unknown) => t,
+            (a, _) => a,
+        }
+    }
+}
+
+/// The value of a literal.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum LitValue {
+    /// A float, with its type.
+    Float(f64),
+    /// An integer.
+    Int(i128),
+    /// A boolean.
+    Bool(bool),
+}
+
+/// A literal, with the tokens the user wrote (if any) so emission reproduces them.
+#[derive(Clone, Debug)]
+pub struct Lit {
+    /// The value, for folding.
+    pub value: LitValue,
+    /// The user's tokens; `None` for literals made by the transforms.
+    pub tokens: Option<TokenStream>,
+}
+
+/// What a mutable variable is for; decides how it is declared and written.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum VarKind {
+    /// A `let mut` local.
+    Local,
+    /// A `&mut` parameter of the generated function: written as `*name += v`.
+    Buffer,
+    /// A by-value parameter of the generated function (`d_out`).
+    Param,
+}
+
+/// A mutable variable.
+#[derive(Clone, Debug)]
+pub struct Var {
+    /// Preferred name, made unique at emission; when `of` is set, the prefix put before the
+    /// name of that node (`d_`, `t_`).
+    pub name: String,
+    /// Its type.
+    pub ty: Ty,
+    /// How it is declared.
+    pub kind: VarKind,
+    /// The node whose adjoint (or tangent) this is: emission names it after that node.
+    pub of: Option<NodeId>,
+}
+
+/// A node of the DAG.
+#[derive(Clone, Debug)]
+pub struct Node {
+    /// The operation.
+    pub op: Op,
+    /// Operands (node ids, all smaller than this node's id).
+    pub args: Vec<NodeId>,
+    /// Result type.
+    pub ty: Ty,
+    /// The user's expression this node comes from: errors in emitted code point here.
+    pub span: Span,
+    /// The user's name for this value (`let a = …`), if any.
+    pub name: Option<String>,
+}
+
+/// How a branch chooses its arm.
+#[derive(Clone, Debug)]
+pub enum Selector {
+    /// `if cond`: arm 0 when true, arm 1 when false.
+    If(NodeId),
+    /// `match scrutinee`: one pattern per arm, tried in order.
+    Match(NodeId, Vec<SymId>),
+}
+
+/// One arm of a [`Branch`].
+#[derive(Clone, Debug, Default)]
+pub struct Arm {
+    /// The statements of the arm.
+    pub block: Block,
+    /// One value per output of the branch.
+    pub yields: Vec<NodeId>,
+}
+
+/// An `if` or `match`: exactly one arm runs, then its yields become the outputs.
+#[derive(Clone, Debug)]
+pub struct Branch {
+    /// What picks the arm.
+    pub selector: Selector,
+    /// The arms.
+    pub arms: Vec<Arm>,
+    /// The phi nodes defined by this branch, one per yield.
+    pub outputs: Vec<NodeId>,
+}
+
+/// Whether an assignment replaces or accumulates.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum AssignOp {
+    /// `v = x`
+    Set,
+    /// `v += x`
+    Add,
+}
+
+/// A buffer passed to a pullback call.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum BufferArg {
+    /// `&mut v`: accumulate into this variable.
+    Var(VarId),
+    /// `&mut 0.0` of this type: the callee's contribution is discarded.
+    Discard(Ty),
+}
+
+/// A call of `path_pullback(args…, d_out, buffers…)`.
+#[derive(Clone, Debug)]
+pub struct PullbackCall {
+    /// The callee as the user wrote it (`g`, `grad::sigmoid`).
+    pub callee: SymId,
+    /// The call's primal operands, as available in the reverse sweep.
+    pub args: Vec<NodeId>,
+    /// The adjoint of the call's result.
+    pub d_out: NodeId,
+    /// One buffer per float operand, in order.
+    pub buffers: Vec<BufferArg>,
+    /// The user's call expression.
+    pub span: Span,
+}
+
+/// A statement macro of the user (`println!`, `assert!`), kept in the forward sweep.
+#[derive(Clone, Debug)]
+pub struct Effect {
+    /// The macro invocation as written.
+    pub tokens: TokenStream,
+    /// The user's variables visible there, rebound around the macro so it sees their values.
+    pub scope: Vec<(String, NodeId)>,
+}
+
+/// A statement.
+#[derive(Clone, Debug)]
+pub enum Stmt {
+    /// Evaluate a node here.
+    Let(NodeId),
+    /// An `if` or `match`.
+    Branch(Branch),
+    /// Declare a mutable variable, initialised to a node or to zero.
+    Decl(VarId, Option<NodeId>),
+    /// Assign or accumulate into a variable.
+    Assign(VarId, AssignOp, NodeId),
+    /// Call a pullback.
+    Pullback(PullbackCall),
+    /// A side effect of the user's (a statement macro).
+    Effect(Effect),
+}
+
+/// A list of statements.
+#[derive(Clone, Debug, Default)]
+pub struct Block {
+    /// In program order.
+    pub stmts: Vec<Stmt>,
+}
+
+/// A parameter of a [`Function`].
+#[derive(Clone, Debug)]
+pub struct Param {
+    /// Its name.
+    pub name: String,
+    /// Its node (an `Op::Param` leaf).
+    pub node: NodeId,
+}
+
+/// A function body in IR form.
+#[derive(Clone, Debug, Default)]
+pub struct Function {
+    /// The node arena.
+    pub nodes: Vec<Node>,
+    /// Mutable variables.
+    pub vars: Vec<Var>,
+    /// Literals.
+    pub lits: Vec<Lit>,
+    /// Interned token streams (paths, types, patterns).
+    pub syms: Vec<TokenStream>,
+    /// Index of interned token streams by their text.
+    pub sym_index: HashMap<String, SymId>,
+    /// Parameters, in declaration order.
+    pub params: Vec<Param>,
+    /// The body.
+    pub body: Block,
+    /// The value the function returns.
+    pub ret: Option<NodeId>,
+    /// Nodes evaluated inside an arm but read after it (by the reverse sweep): they are
+    /// declared before the outermost statement that contains them.
+    pub hoisted: BTreeSet<NodeId>,
+}
+
+impl Function {
+    /// The node with this id.
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id.index()]
+    }
+
+    /// The variable with this id.
+    pub fn var(&self, id: VarId) -> &Var {
+        &self.vars[id.0 as usize]
+    }
+
+    /// The literal with this id.
+    pub fn lit(&self, id: LitId) -> &Lit {
+        &self.lits[id.0 as usize]
+    }
+
+    /// The token stream of an interned symbol.
+    pub fn sym(&self, id: SymId) -> &TokenStream {
+        &self.syms[id.0 as usize]
+    }
+
+    /// Interns a token stream (by its text).
+    pub fn intern(&mut self, tokens: TokenStream) -> SymId {
+        let text = tokens.to_string();
+        if let Some(&id) = self.sym_index.get(&text) {
+            return id;
+        }
+        let id = SymId(u32::try_from(self.syms.len()).expect("fewer than 2^32 symbols"));
+        self.syms.push(tokens);
+        self.sym_index.insert(text, id);
+        id
+    }
+
+    /// Adds a variable.
+    pub fn add_var(&mut self, name: impl Into<String>, ty: Ty, kind: VarKind) -> VarId {
+        let id = VarId(u32::try_from(self.vars.len()).expect("fewer than 2^32 variables"));
+        self.vars.push(Var {
+            name: name.into(),
+            ty,
+            kind,
+            of: None,
+        });
+        id
+    }
+
+    /// The float value of a literal node, if it is one.
+    pub fn float_lit(&self, id: NodeId) -> Option<f64> {
+        match self.node(id).op {
+            Op::Lit(l) => match self.lit(l).value {
+                LitValue::Float(v) => Some(v),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The integer value of a literal node, if it is one.
+    pub fn int_lit(&self, id: NodeId) -> Option<i128> {
+        match self.node(id).op {
+            Op::Lit(l) => match self.lit(l).value {
+                LitValue::Int(v) => Some(v),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The bool value of a literal node, if it is one.
+    pub fn bool_lit(&self, id: NodeId) -> Option<bool> {
+        match self.node(id).op {
+            Op::Lit(l) => match self.lit(l).value {
+                LitValue::Bool(v) => Some(v),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
+impl Block {
+    /// Visits every statement of this block and of the blocks nested in it, parents first.
+    pub fn walk<'a>(&'a self, visit: &mut impl FnMut(&'a Stmt)) {
+        for stmt in &self.stmts {
+            visit(stmt);
+            if let Stmt::Branch(branch) = stmt {
+                for arm in &branch.arms {
+                    arm.block.walk(visit);
+                }
+            }
+        }
+    }
+}

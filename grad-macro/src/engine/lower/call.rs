@@ -1,0 +1,133 @@
+//! Lowering method calls, function calls and casts.
+
+use super::Lowerer;
+use crate::engine::ir::{Math, NodeId, Op, Ty};
+use crate::engine::signature::{scalar_named, scalar_ty};
+use proc_macro2::Span;
+use quote::ToTokens;
+use syn::spanned::Spanned;
+
+impl Lowerer<'_> {
+    pub(super) fn method_call(&mut self, m: &syn::ExprMethodCall) -> Option<NodeId> {
+        let receiver = self.value_or_diverge(&m.receiver)?;
+        let mut args = vec![receiver];
+        for arg in &m.args {
+            args.push(self.value_or_diverge(arg)?);
+        }
+        let name = m.method.to_string();
+        let receiver_ty = self.b.f.node(receiver).ty;
+        let any_float = args.iter().any(|&a| self.b.f.node(a).ty.is_float());
+        match Math::from_name(&name) {
+            // `n.max(3)`, `n.abs()`: the integer method of the same name.
+            Some(_) if matches!(receiver_ty, Ty::Int | Ty::Bool) => {
+                Some(self.opaque_method(m, args, Ty::Int))
+            }
+            Some(math) if m.turbofish.is_none() => Some(self.math(math, args, m.span())),
+            _ if !any_float => Some(self.opaque_method(m, args, Ty::Unknown)),
+            _ => {
+                let supported: Vec<&str> = Math::ALL.iter().map(|m| m.name()).collect();
+                self.errors.spanned(
+                    &m.method,
+                    format_args!(
+                        "`{name}` is not a differentiable float method; supported methods are \
+                         `{}`",
+                        supported.join("`, `")
+                    ),
+                );
+                Some(self.poison(m.span()))
+            }
+        }
+    }
+
+    /// A method of the subset: checks the operand count, types the result.
+    fn math(&mut self, math: Math, args: Vec<NodeId>, span: Span) -> NodeId {
+        if args.len() != math.arity() {
+            let takes = math.arity() - 1;
+            self.errors.at(
+                span,
+                format_args!(
+                    "`{}` takes {takes} argument{}",
+                    math.name(),
+                    if takes == 1 { "" } else { "s" }
+                ),
+            );
+            return self.poison(span);
+        }
+        let ty = args
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| math.float_operand(i))
+            .map(|(_, &a)| self.b.f.node(a).ty)
+            .fold(Ty::Unknown, Ty::unify);
+        // A float method on a value of unknown type (`PI.sin()`) is a float.
+        let ty = if ty == Ty::Unknown {
+            Ty::Float(crate::engine::ir::FloatTy::Lit)
+        } else {
+            ty
+        };
+        self.b.add(Op::Math(math), args, ty, span)
+    }
+
+    /// A method the macro does not differentiate, on inactive operands: a constant.
+    fn opaque_method(&mut self, m: &syn::ExprMethodCall, args: Vec<NodeId>, ty: Ty) -> NodeId {
+        let method = &m.method;
+        let turbofish = &m.turbofish;
+        let sym = self.b.f.intern(quote::quote!(#method #turbofish));
+        self.b.add(Op::Method(sym), args, ty, m.span())
+    }
+
+    pub(super) fn call(&mut self, c: &syn::ExprCall) -> Option<NodeId> {
+        let syn::Expr::Path(func) = &*c.func else {
+            self.errors.spanned(
+                &c.func,
+                "only calls of functions by path are supported (`g(x)`, `module::g(x)`)",
+            );
+            return Some(self.poison(c.span()));
+        };
+        let mut args = Vec::new();
+        for arg in &c.args {
+            args.push(self.value_or_diverge(arg)?);
+        }
+        let segments: Vec<String> = func
+            .path
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect();
+        let last = segments.last().map_or("", String::as_str);
+        // `f64::sin(x)`: the method form.
+        if func.qself.is_none()
+            && segments.len() == 2
+            && matches!(scalar_named(&segments[0]), Some(Ty::Float(_)))
+            && let Some(math) = Math::from_name(last)
+        {
+            return Some(self.math(math, args, c.span()));
+        }
+        if last == "no_grad" && func.qself.is_none() {
+            if let [value] = args[..] {
+                let ty = self.b.f.node(value).ty;
+                return Some(self.b.add(Op::NoGrad, vec![value], ty, c.span()));
+            }
+            self.errors
+                .spanned(c, "`no_grad` takes exactly one argument");
+            return Some(self.poison(c.span()));
+        }
+        let float_ty = args
+            .iter()
+            .map(|&a| self.b.f.node(a).ty)
+            .find(|t| t.is_float());
+        let callee = self.b.f.intern(func.to_token_stream());
+        Some(match float_ty {
+            // Differentiated through `path_pullback` when an argument turns out active.
+            Some(ty) => self.b.add(Op::Call(callee), args, ty, c.span()),
+            None => self.b.add(Op::ConstCall(callee), args, Ty::Unknown, c.span()),
+        })
+    }
+
+    pub(super) fn cast(&mut self, c: &syn::ExprCast) -> Option<NodeId> {
+        let value = self.value_or_diverge(&c.expr)?;
+        let ty = scalar_ty(&c.ty).unwrap_or(Ty::Unknown);
+        let target = self.b.f.intern(c.ty.to_token_stream());
+        Some(self.b.add(Op::Cast(target), vec![value], ty, c.span()))
+    }
+}

@@ -1,0 +1,748 @@
+//! `syn::ItemFn` → IR.
+//!
+//! User variables become SSA values: an environment maps each name to its current node, an
+//! assignment rebinds the name, and where arms of a branch rebind a name differently the
+//! branch gets an output (a phi) for it. `return` is the same mechanism: two reserved bindings
+//! hold the returned value and whether the path has returned, and the rest of a block after a
+//! statement that may return is wrapped in a branch on that flag. The common shape
+//! `if c { return a; } rest` is lowered as `if c { a } else { rest }` directly.
+//!
+//! Every construct outside the subset is reported with its span; lowering then carries on
+//! with a placeholder so that one compile shows every error.
+
+mod call;
+mod expr;
+mod syntax;
+
+use super::errors::Errors;
+use super::ir::builder::Builder;
+use super::ir::{Arm, Branch, FloatTy, Function, NodeId, Op, Param, Selector, Stmt, Ty};
+use super::signature::{ParamKind, Signature};
+use proc_macro2::Span;
+use syn::spanned::Spanned;
+
+/// The reserved binding holding the value returned so far.
+const RET: &str = "<ret>";
+/// The reserved binding holding whether the path has returned.
+const RETURNED: &str = "<returned>";
+
+/// A name bound in the environment.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct Binding {
+    node: NodeId,
+    mutable: bool,
+}
+
+/// Lowers `item` (whose signature is `sig`) into IR; `None` when `errors` got anything.
+pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Option<Function> {
+    let mut l = Lowerer {
+        b: Builder::new(Function::default()),
+        errors,
+        scopes: vec![Vec::new()],
+        ret_ty: Ty::Float(sig.ret),
+    };
+    for (i, p) in sig.params.iter().enumerate() {
+        let ty = match p.kind {
+            ParamKind::Float(f) => Ty::Float(f),
+            ParamKind::Inactive(t) => t,
+        };
+        let index = u32::try_from(i).unwrap_or(u32::MAX);
+        let node = l.b.leaf(Op::Param(index), ty, p.ident.span());
+        l.b.f.nodes[node.index()].name = Some(p.ident.to_string());
+        l.b.f.params.push(Param {
+            name: p.ident.to_string(),
+            node,
+        });
+        l.bind(&p.ident.to_string(), node, p.mutable);
+    }
+    let undef = l.undef(Ty::Float(sig.ret), item.sig.ident.span());
+    l.bind(RET, undef, true);
+    let no = l.b.bool(false, Span::call_site());
+    l.bind(RETURNED, no, true);
+
+    let stmts: Vec<&syn::Stmt> = item.block.stmts.iter().collect();
+    l.stmts(&stmts, Tail::Returns);
+
+    if !l.returned_for_sure() && l.errors.is_empty() {
+        l.errors.at(
+            item.block.span(),
+            "the function body must end with a value or `return`",
+        );
+    }
+    let ret = l.lookup(RET).map(|b| b.node);
+    if !l.errors.is_empty() {
+        return None;
+    }
+    let mut f = l.b.finish();
+    f.ret = ret;
+    Some(f)
+}
+
+/// What the value of a statement list is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tail {
+    /// The value of a block expression.
+    Value,
+    /// The function body (or the rest of it): the tail value is returned.
+    Returns,
+    /// A block in statement position: its value is discarded.
+    Discard,
+}
+
+/// The content of one arm of a branch being lowered.
+enum ArmBody<'s> {
+    /// Nothing: the missing `else`.
+    Empty,
+    /// The side of a `return` guard on which the function has already returned.
+    Returned,
+    /// An expression (a `match` arm, with the name its pattern binds; an `else if`).
+    Expr(&'s syn::Expr, Option<String>),
+    /// A block.
+    Block(&'s syn::Block),
+    /// An arm in statement position followed by the rest of the enclosing block, which runs
+    /// only on this path.
+    Then(Box<ArmBody<'s>>, Vec<&'s syn::Stmt>),
+    /// The rest of a block, on the side of a `return` guard that has not returned.
+    Rest(Vec<&'s syn::Stmt>),
+}
+
+struct Lowerer<'e> {
+    b: Builder,
+    errors: &'e mut Errors,
+    scopes: Vec<Vec<(String, Binding)>>,
+    ret_ty: Ty,
+}
+
+impl Lowerer<'_> {
+    // ----- environment -----
+
+    fn bind(&mut self, name: &str, node: NodeId, mutable: bool) {
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.push((name.to_owned(), Binding { node, mutable }));
+        }
+    }
+
+    fn lookup(&self, name: &str) -> Option<Binding> {
+        self.scopes
+            .iter()
+            .rev()
+            .flat_map(|s| s.iter().rev())
+            .find(|(n, _)| n == name)
+            .map(|(_, b)| *b)
+    }
+
+    /// Rebinds the innermost binding of `name`; `false` if there is none.
+    fn rebind(&mut self, name: &str, node: NodeId) -> bool {
+        for scope in self.scopes.iter_mut().rev() {
+            if let Some((_, b)) = scope.iter_mut().rev().find(|(n, _)| n == name) {
+                b.node = node;
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Every binding, outermost first.
+    fn snapshot(&self) -> Vec<Vec<(String, Binding)>> {
+        self.scopes.clone()
+    }
+
+    /// The user's variables in scope, for statement macros.
+    fn visible_user_bindings(&self) -> Vec<(String, NodeId)> {
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        for (name, b) in self.scopes.iter().rev().flat_map(|s| s.iter().rev()) {
+            if !name.starts_with('<') && seen.insert(name.clone()) {
+                out.push((name.clone(), b.node));
+            }
+        }
+        out.reverse();
+        out
+    }
+
+    fn returned_for_sure(&self) -> bool {
+        self.lookup(RETURNED)
+            .is_some_and(|b| self.b.f.bool_lit(b.node) == Some(true))
+    }
+
+    fn maybe_returned(&self) -> bool {
+        self.lookup(RETURNED)
+            .is_some_and(|b| self.b.f.bool_lit(b.node) != Some(false))
+    }
+
+    fn undef(&mut self, ty: Ty, span: Span) -> NodeId {
+        self.b.leaf(Op::Undef, ty, span)
+    }
+
+    /// Placeholder value after an error, so lowering can go on and find more errors.
+    fn poison(&mut self, span: Span) -> NodeId {
+        self.undef(Ty::Unknown, span)
+    }
+
+    /// Ends the current path with `return value`.
+    fn do_return(&mut self, value: NodeId) {
+        self.rebind(RET, value);
+        let yes = self.b.bool(true, Span::call_site());
+        self.rebind(RETURNED, yes);
+    }
+
+    // ----- statements -----
+
+    /// Lowers statements in the current scope; returns the tail value (for `Tail::Value`).
+    fn stmts(&mut self, stmts: &[&syn::Stmt], tail: Tail) -> Option<NodeId> {
+        for (i, stmt) in stmts.iter().enumerate() {
+            if self.returned_for_sure() {
+                // Unreachable code after `return`: rustc warns about it; nothing to lower.
+                return None;
+            }
+            let rest = &stmts[i + 1..];
+            if let Some(value) = self.nested_return(stmt, rest, tail) {
+                return value;
+            }
+            if let (true, syn::Stmt::Expr(e, None)) = (rest.is_empty(), stmt) {
+                return self.tail_value(e, tail);
+            }
+            self.stmt(stmt);
+            if !rest.is_empty() && self.maybe_returned() && !self.returned_for_sure() {
+                return self.guarded_rest(rest.to_vec(), tail);
+            }
+        }
+        None
+    }
+
+    /// Lowers the tail expression of a statement list.
+    fn tail_value(&mut self, e: &syn::Expr, tail: Tail) -> Option<NodeId> {
+        match (tail, e) {
+            (Tail::Value, _) => self.value_or_diverge(e),
+            // `return` moves into the arms, so an arm that returns early keeps its value.
+            (Tail::Returns, syn::Expr::If(_) | syn::Expr::Match(_)) => {
+                self.branch_expr(e, None, Tail::Returns)
+            }
+            (Tail::Returns, syn::Expr::Block(b)) if b.label.is_none() => {
+                self.block_stmts(&b.block, Tail::Returns)
+            }
+            (Tail::Returns, syn::Expr::Paren(p)) => self.tail_value(&p.expr, tail),
+            (Tail::Returns, _) => {
+                if let Some(v) = self.value_or_diverge(e) {
+                    self.do_return(v);
+                }
+                None
+            }
+            (Tail::Discard, _) => {
+                self.effect_expr(e);
+                None
+            }
+        }
+    }
+
+    /// The statements of a block, in a scope of their own.
+    fn block_stmts(&mut self, block: &syn::Block, tail: Tail) -> Option<NodeId> {
+        self.scopes.push(Vec::new());
+        let stmts: Vec<&syn::Stmt> = block.stmts.iter().collect();
+        let value = self.stmts(&stmts, tail);
+        self.scopes.pop();
+        value
+    }
+
+    /// `if c { return a; } rest` (any branch in which every arm either always returns or
+    /// never does, and exactly one arm falls through): lowers `rest` inside the arm that
+    /// falls through, which reads like the user's intent and needs no flag.
+    fn nested_return(
+        &mut self,
+        stmt: &syn::Stmt,
+        rest: &[&syn::Stmt],
+        tail: Tail,
+    ) -> Option<Option<NodeId>> {
+        let syn::Stmt::Expr(e, semi) = stmt else {
+            return None;
+        };
+        if rest.is_empty() && semi.is_none() {
+            return None;
+        }
+        let arms = syntax::branch_arms(e)?;
+        let falls_through: Vec<usize> = arms
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| !syntax::always_returns_arm(a))
+            .map(|(i, _)| i)
+            .collect();
+        if falls_through.len() != 1
+            || falls_through.len() == arms.len()
+            || arms
+                .iter()
+                .any(|a| !syntax::always_returns_arm(a) && syntax::may_return_arm(a))
+        {
+            return None;
+        }
+        let keep = falls_through[0];
+        Some(self.branch_expr(e, Some((keep, rest.to_vec())), tail))
+    }
+
+    /// After a statement that may have returned: `if returned {} else { rest }`.
+    fn guarded_rest(&mut self, rest: Vec<&syn::Stmt>, tail: Tail) -> Option<NodeId> {
+        let flag = self.lookup(RETURNED).map(|b| b.node)?;
+        let span = rest.first().map_or_else(Span::call_site, |s| s.span());
+        self.branch(
+            Selector::If(flag),
+            vec![ArmBody::Returned, ArmBody::Rest(rest)],
+            tail,
+            span,
+        )
+    }
+
+    fn stmt(&mut self, stmt: &syn::Stmt) {
+        match stmt {
+            syn::Stmt::Local(local) => self.local(local),
+            syn::Stmt::Item(item) => {
+                self.errors.spanned(
+                    item,
+                    "items inside a `#[derive_grad]` function are not supported; move them outside",
+                );
+            }
+            syn::Stmt::Expr(e, _) => self.effect_expr(e),
+            syn::Stmt::Macro(m) => self.statement_macro(&m.mac, stmt),
+        }
+    }
+
+    fn local(&mut self, local: &syn::Local) {
+        let binding = syntax::binding_of(&local.pat);
+        let Ok(binding) = binding else {
+            self.errors.spanned(
+                &local.pat,
+                "only simple bindings are supported (`let x = …`, `let mut x: f64 = …`), not \
+                 patterns",
+            );
+            return;
+        };
+        if let Some((else_token, _)) = local.init.as_ref().and_then(|i| i.diverge.as_ref()) {
+            self.errors.spanned(
+                else_token,
+                "`let … else` is not supported in a `#[derive_grad]` function",
+            );
+            return;
+        }
+        let init = local.init.as_ref().map(|i| &*i.expr);
+        let (ident, mutable, annotated) = match binding {
+            syntax::LetBinding::Wild => {
+                // `let _ = e;`: evaluated for nothing; lowered for its errors only.
+                if let Some(e) = init {
+                    let _ = self.value_or_diverge(e);
+                }
+                return;
+            }
+            syntax::LetBinding::Name(ident, mutable, annotated) => (ident, mutable, annotated),
+        };
+        let name = ident.to_string();
+        let Some(init) = init else {
+            // `let x;` assigned later: the name exists but has no value yet.
+            let undef = self.undef(annotated.unwrap_or(Ty::Unknown), ident.span());
+            self.bind(&name, undef, true);
+            return;
+        };
+        let Some(mut value) = self.value_or_diverge(init) else {
+            return;
+        };
+        if let Some(ty @ Ty::Float(_)) = annotated {
+            value = self.typed_literal(value, ty);
+        }
+        self.b.name(value, &name);
+        self.bind(&name, value, mutable);
+    }
+
+    /// `let x: f64 = 2.0`: the literal takes the annotated type, so it prints with a suffix
+    /// where Rust could not otherwise infer it (`2.0_f64.sqrt()`).
+    fn typed_literal(&mut self, value: NodeId, ty: Ty) -> NodeId {
+        let node = self.b.f.node(value);
+        match (node.op, node.ty) {
+            (Op::Lit(lit), Ty::Float(FloatTy::Lit)) => {
+                let span = node.span;
+                self.b.leaf(Op::Lit(lit), ty, span)
+            }
+            _ => value,
+        }
+    }
+
+    /// An expression in statement position (its value, if any, is discarded).
+    fn effect_expr(&mut self, e: &syn::Expr) {
+        match e {
+            syn::Expr::Assign(assign) => self.assign(&assign.left, None, &assign.right, e),
+            syn::Expr::Binary(bin) if syntax::compound_op(&bin.op).is_some() => {
+                self.assign(&bin.left, syntax::compound_op(&bin.op), &bin.right, e);
+            }
+            syn::Expr::If(_) | syn::Expr::Match(_) => {
+                self.branch_expr(e, None, Tail::Discard);
+            }
+            syn::Expr::Block(block) if block.label.is_none() => {
+                self.block_stmts(&block.block, Tail::Discard);
+            }
+            syn::Expr::Macro(m) => self.statement_macro(&m.mac, e),
+            syn::Expr::Paren(p) => self.effect_expr(&p.expr),
+            _ => {
+                // A value computed for nothing (`g(x);`): lower it for its errors only.
+                let _ = self.value_or_diverge(e);
+            }
+        }
+    }
+
+    /// `x = e` or `x op= e`.
+    fn assign(
+        &mut self,
+        target: &syn::Expr,
+        op: Option<Op>,
+        value: &syn::Expr,
+        whole: &syn::Expr,
+    ) {
+        let Some(ident) = syntax::plain_ident(target) else {
+            self.errors.spanned(
+                target,
+                "only local variables can be assigned to (`x = …`, `x += …`)",
+            );
+            return;
+        };
+        let name = ident.to_string();
+        let Some(binding) = self.lookup(&name) else {
+            self.errors
+                .spanned(target, format_args!("cannot find variable `{name}`"));
+            return;
+        };
+        let Some(rhs) = self.value_or_diverge(value) else {
+            return;
+        };
+        let new = match op {
+            None => rhs,
+            Some(op) => {
+                let ty = self.b.f.node(binding.node).ty.unify(self.b.f.node(rhs).ty);
+                self.b.add(op, vec![binding.node, rhs], ty, whole.span())
+            }
+        };
+        self.b.name(new, &name);
+        self.rebind(&name, new);
+    }
+
+    /// `println!`, `assert!` and friends, kept as they are in the forward sweep.
+    fn statement_macro(&mut self, mac: &syn::Macro, whole: &dyn quote::ToTokens) {
+        let name = mac
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
+        if syntax::ALLOWED_MACROS.contains(&name.as_str()) && mac.path.segments.len() == 1 {
+            let scope = self.visible_user_bindings();
+            self.b.push(Stmt::Effect(super::ir::Effect {
+                tokens: quote::quote!(#mac;),
+                scope,
+            }));
+        } else {
+            self.errors.spanned(
+                &whole.to_token_stream(),
+                format_args!(
+                    "macro `{name}!` is not supported here; only `assert!`, `debug_assert!`, \
+                     `println!` and `eprintln!` statements are allowed in a `#[derive_grad]` \
+                     function"
+                ),
+            );
+        }
+    }
+
+    // ----- branches -----
+
+    /// Lowers an `if`/`match` expression; `nest` moves the rest of the enclosing block into
+    /// the one arm that falls through.
+    fn branch_expr(
+        &mut self,
+        e: &syn::Expr,
+        nest: Option<(usize, Vec<&syn::Stmt>)>,
+        tail: Tail,
+    ) -> Option<NodeId> {
+        let (selector, mut arms) = match e {
+            syn::Expr::If(i) => {
+                let cond = self.condition(&i.cond);
+                let els = match &i.else_branch {
+                    None => ArmBody::Empty,
+                    Some((_, els)) => match &**els {
+                        syn::Expr::Block(b) if b.label.is_none() => ArmBody::Block(&b.block),
+                        other => ArmBody::Expr(other, None),
+                    },
+                };
+                (Selector::If(cond), vec![ArmBody::Block(&i.then_branch), els])
+            }
+            syn::Expr::Match(m) => self.match_arms(m)?,
+            syn::Expr::Paren(p) => return self.branch_expr(&p.expr, nest, tail),
+            _ => return self.value_or_diverge(e),
+        };
+        if let Some((keep, rest)) = nest {
+            let arm = std::mem::replace(&mut arms[keep], ArmBody::Empty);
+            arms[keep] = ArmBody::Then(Box::new(arm), rest);
+        }
+        self.branch(selector, arms, tail, e.span())
+    }
+
+    /// Lowers a branch with the given arms and merges the environments after it.
+    fn branch(
+        &mut self,
+        selector: Selector,
+        arms: Vec<ArmBody<'_>>,
+        tail: Tail,
+        span: Span,
+    ) -> Option<NodeId> {
+        let before = self.snapshot();
+        let mut lowered = Vec::new();
+        for arm in arms {
+            self.b.open();
+            self.scopes.push(Vec::new());
+            let value = self.arm(arm, &selector, tail);
+            self.scopes.pop();
+            let block = self.b.close();
+            lowered.push(LoweredArm {
+                block,
+                value,
+                env: self.snapshot(),
+            });
+            self.scopes.clone_from(&before);
+        }
+        self.merge(selector, &before, lowered, tail == Tail::Value, span)
+    }
+
+    /// Lowers the content of one arm, inside its block and scope.
+    fn arm(&mut self, arm: ArmBody<'_>, selector: &Selector, tail: Tail) -> Option<NodeId> {
+        match arm {
+            ArmBody::Empty => None,
+            ArmBody::Returned => {
+                let yes = self.b.bool(true, Span::call_site());
+                self.rebind(RETURNED, yes);
+                None
+            }
+            ArmBody::Expr(e, binding) => {
+                if let (Some(name), Selector::Match(scrutinee, _)) = (binding, selector) {
+                    self.bind(&name, *scrutinee, false);
+                }
+                match (tail, e) {
+                    (Tail::Value, _) => self.value_or_diverge(e),
+                    (_, syn::Expr::Block(b)) if b.label.is_none() => self.block_stmts(&b.block, tail),
+                    _ => self.tail_value(e, tail),
+                }
+            }
+            ArmBody::Block(block) => self.block_stmts(block, tail),
+            ArmBody::Then(first, rest) => {
+                self.scopes.push(Vec::new());
+                self.arm(*first, selector, Tail::Discard);
+                self.scopes.pop();
+                self.stmts(&rest, tail)
+            }
+            ArmBody::Rest(rest) => {
+                let no = self.b.bool(false, Span::call_site());
+                self.rebind(RETURNED, no);
+                self.stmts(&rest, tail)
+            }
+        }
+    }
+
+    /// Builds the `Branch` statement: one output per binding that some arm changed, plus the
+    /// branch's own value.
+    fn merge(
+        &mut self,
+        selector: Selector,
+        before: &[Vec<(String, Binding)>],
+        arms: Vec<LoweredArm>,
+        want_value: bool,
+        span: Span,
+    ) -> Option<NodeId> {
+        let done: Vec<bool> = arms
+            .iter()
+            .map(|arm| {
+                arm.env
+                    .iter()
+                    .flatten()
+                    .rev()
+                    .find(|(n, _)| n == RETURNED)
+                    .is_some_and(|(_, b)| self.b.f.bool_lit(b.node) == Some(true))
+            })
+            .collect();
+        let mut outputs = Vec::new();
+        let mut yields: Vec<Vec<NodeId>> = vec![Vec::new(); arms.len()];
+
+        let mut value = None;
+        if want_value && arms.iter().any(|a| a.value.is_some()) {
+            let ty = arms
+                .iter()
+                .filter_map(|a| a.value)
+                .map(|v| self.b.f.node(v).ty)
+                .fold(Ty::Unknown, Ty::unify);
+            let per_arm: Vec<NodeId> = arms
+                .iter()
+                .map(|a| a.value.unwrap_or_else(|| self.b.leaf(Op::Undef, ty, span)))
+                .collect();
+            value = Some(self.join(&per_arm, ty, span, &mut outputs, &mut yields));
+        }
+
+        let mut env = before.to_vec();
+        for (si, scope) in before.iter().enumerate() {
+            for (bi, (name, binding)) in scope.iter().enumerate() {
+                let special = name.starts_with('<');
+                let per_arm: Vec<NodeId> = arms
+                    .iter()
+                    .zip(&done)
+                    .map(|(arm, &arm_done)| {
+                        // After a `return`, user variables are never read again on that
+                        // path: keep their old value rather than invent one.
+                        if arm_done && !special {
+                            binding.node
+                        } else {
+                            arm.env[si][bi].1.node
+                        }
+                    })
+                    .collect();
+                let ty = per_arm
+                    .iter()
+                    .map(|&v| self.b.f.node(v).ty)
+                    .fold(Ty::Unknown, Ty::unify);
+                let joined = self.join(&per_arm, ty, span, &mut outputs, &mut yields);
+                if !special {
+                    self.b.name(joined, name);
+                }
+                env[si][bi].1.node = joined;
+            }
+        }
+        self.scopes = env;
+
+        let arms: Vec<Arm> = arms
+            .into_iter()
+            .zip(yields)
+            .map(|(arm, yields)| Arm {
+                block: arm.block,
+                yields,
+            })
+            .collect();
+        if !outputs.is_empty() || arms.iter().any(|a| !a.block.stmts.is_empty()) {
+            self.b.push(Stmt::Branch(Branch {
+                selector,
+                arms,
+                outputs,
+            }));
+        }
+        value
+    }
+
+    /// One output of a branch: a phi unless every arm yields the same node.
+    fn join(
+        &mut self,
+        per_arm: &[NodeId],
+        ty: Ty,
+        span: Span,
+        outputs: &mut Vec<NodeId>,
+        yields: &mut [Vec<NodeId>],
+    ) -> NodeId {
+        if per_arm.iter().all(|&n| n == per_arm[0]) {
+            return per_arm[0];
+        }
+        // Two constant flags merge to a constant: `true` on every arm.
+        let phi = self.b.phi(ty, span);
+        outputs.push(phi);
+        for (arm, &v) in yields.iter_mut().zip(per_arm) {
+            arm.push(v);
+        }
+        phi
+    }
+
+    /// A condition (`if` or `&&` operand): a bool value.
+    fn condition(&mut self, e: &syn::Expr) -> NodeId {
+        if let syn::Expr::Let(l) = e {
+            self.errors.spanned(
+                l,
+                "`if let` is not supported in a `#[derive_grad]` function; use `if`/`else` on a \
+                 `bool` condition",
+            );
+            return self.poison(e.span());
+        }
+        self.value_or_diverge(e).unwrap_or_else(|| self.poison(e.span()))
+    }
+
+    /// The arms of a `match` on an integer.
+    fn match_arms<'s>(&mut self, m: &'s syn::ExprMatch) -> Option<(Selector, Vec<ArmBody<'s>>)> {
+        let scrutinee = self.value_or_diverge(&m.expr)?;
+        if self.b.f.node(scrutinee).ty.is_float() {
+            self.errors.spanned(
+                &m.expr,
+                "`match` on a float is not supported; use `if`/`else` comparisons",
+            );
+            return None;
+        }
+        let mut patterns = Vec::new();
+        let mut arms = Vec::new();
+        for arm in &m.arms {
+            if let syn::Pat::Guard(guard) = &arm.pat {
+                let (if_token, condition) = (&guard.if_token, &guard.guard);
+                self.errors.spanned(
+                    &quote::quote!(#if_token #condition),
+                    "match guards are not supported; use `if` inside the arm",
+                );
+                continue;
+            }
+            match syntax::sanitize_pattern(&arm.pat) {
+                Ok((pattern, binding)) => {
+                    patterns.push(self.b.f.intern(pattern));
+                    arms.push(ArmBody::Expr(&arm.body, binding));
+                }
+                Err(bad) => self.errors.spanned(
+                    &bad,
+                    "only integer patterns are supported in `match` (literals, ranges, `|`, `_`, \
+                     and a plain binding)",
+                ),
+            }
+        }
+        if patterns.len() != m.arms.len() {
+            return None;
+        }
+        Some((Selector::Match(scrutinee, patterns), arms))
+    }
+}
+
+/// An arm after lowering: its block, its value, and the environment at its end.
+struct LoweredArm {
+    block: super::ir::Block,
+    value: Option<NodeId>,
+    env: Vec<Vec<(String, Binding)>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::errors::Errors;
+    use crate::engine::{ir::verify::verify, signature};
+
+    /// Lowers `item` and returns the textual IR (or the errors).
+    pub fn lower_text(item: syn::ItemFn) -> String {
+        let mut errors = Errors::default();
+        let sig = signature::analyze(&item, &mut errors).expect("signature");
+        match super::lower(&item, &sig, &mut errors) {
+            Some(f) => {
+                verify(&f).expect("lowered IR verifies");
+                f.to_text()
+            }
+            None => errors.to_compile_errors().to_string(),
+        }
+    }
+
+    #[test]
+    fn smoke() {
+        let items: [syn::ItemFn; 3] = [
+            syn::parse_quote! {
+                fn f(x: f64, y: f64, z: f64) -> f64 { let a = x + y; let b = y.max(z); a * b }
+            },
+            syn::parse_quote! {
+                fn f(x: f64) -> f64 { if x < 0.0 { return 0.0; } let s = x.sqrt(); s * 2.0 }
+            },
+            syn::parse_quote! {
+                fn f(x: f64, n: i32) -> f64 {
+                    let mut acc = x;
+                    if x > 1.0 { acc *= x; } else { acc += 1.0; }
+                    match n { 0 => acc, k @ 1..=3 => acc * (k as f64), _ => return -acc }
+                }
+            },
+        ];
+        for item in items {
+            println!("{} stmts", item.block.stmts.len());
+            println!("{}\n", lower_text(item));
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! Questions about the user's syntax that lowering asks before it lowers anything.
+
+use crate::engine::ir::{Bit, Ty};
+use crate::engine::signature::scalar_ty;
+use proc_macro2::TokenStream;
+use quote::ToTokens;
+use syn::visit::Visit;
+use syn::{BinOp, Expr, Ident, Pat};
+
+/// Statement macros kept in the forward sweep (they only read values).
+pub const ALLOWED_MACROS: &[&str] = &[
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "debug_assert",
+    "debug_assert_eq",
+    "debug_assert_ne",
+    "println",
+    "eprintln",
+    "print",
+    "eprint",
+];
+
+/// One arm of an `if`/`match`, syntactically.
+pub enum ArmSyntax<'s> {
+    /// `{ … }`
+    Block(&'s syn::Block),
+    /// An expression arm or an `else if`.
+    Expr(&'s Expr),
+    /// The missing `else`.
+    Missing,
+}
+
+/// The arms of `e` if it is an `if` or a `match`.
+pub fn branch_arms(e: &Expr) -> Option<Vec<ArmSyntax<'_>>> {
+    match e {
+        Expr::If(i) => Some(vec![
+            ArmSyntax::Block(&i.then_branch),
+            match &i.else_branch {
+                None => ArmSyntax::Missing,
+                Some((_, els)) => ArmSyntax::Expr(els),
+            },
+        ]),
+        Expr::Match(m) => Some(m.arms.iter().map(|a| ArmSyntax::Expr(&a.body)).collect()),
+        Expr::Paren(p) => branch_arms(&p.expr),
+        _ => None,
+    }
+}
+
+/// Every path through the arm ends in `return`.
+pub fn always_returns_arm(arm: &ArmSyntax<'_>) -> bool {
+    match arm {
+        ArmSyntax::Block(b) => always_returns_block(b),
+        ArmSyntax::Expr(e) => always_returns(e),
+        ArmSyntax::Missing => false,
+    }
+}
+
+/// Some path through the arm contains `return`.
+pub fn may_return_arm(arm: &ArmSyntax<'_>) -> bool {
+    let mut finder = ReturnFinder(false);
+    match arm {
+        ArmSyntax::Block(b) => finder.visit_block(b),
+        ArmSyntax::Expr(e) => finder.visit_expr(e),
+        ArmSyntax::Missing => {}
+    }
+    finder.0
+}
+
+fn always_returns_block(block: &syn::Block) -> bool {
+    block.stmts.iter().any(|s| match s {
+        syn::Stmt::Expr(e, _) => always_returns(e),
+        _ => false,
+    })
+}
+
+fn always_returns(e: &Expr) -> bool {
+    match e {
+        Expr::Return(_) => true,
+        Expr::Block(b) => b.label.is_none() && always_returns_block(&b.block),
+        Expr::Paren(p) => always_returns(&p.expr),
+        Expr::If(i) => {
+            always_returns_block(&i.then_branch)
+                && i.else_branch.as_ref().is_some_and(|(_, e)| always_returns(e))
+        }
+        Expr::Match(m) => !m.arms.is_empty() && m.arms.iter().all(|a| always_returns(&a.body)),
+        _ => false,
+    }
+}
+
+struct ReturnFinder(bool);
+
+impl<'ast> Visit<'ast> for ReturnFinder {
+    fn visit_expr_return(&mut self, _: &'ast syn::ExprReturn) {
+        self.0 = true;
+    }
+    fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {
+        // A `return` in a closure returns from the closure.
+    }
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+}
+
+/// A `let` pattern: a name, whether it is `mut`, and the annotated scalar type if any.
+pub enum LetBinding {
+    /// `let x`, `let mut x: f64`
+    Name(Ident, bool, Option<Ty>),
+    /// `let _`
+    Wild,
+}
+
+/// The binding a `let` pattern makes, or `Err` for patterns outside the subset.
+pub fn binding_of(pat: &Pat) -> Result<LetBinding, ()> {
+    match pat {
+        Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
+            Ok(LetBinding::Name(p.ident.clone(), p.mutability.is_some(), None))
+        }
+        Pat::Wild(_) => Ok(LetBinding::Wild),
+        Pat::Type(t) => match binding_of(&t.pat)? {
+            LetBinding::Name(ident, mutable, _) => {
+                Ok(LetBinding::Name(ident, mutable, scalar_ty(&t.ty)))
+            }
+            LetBinding::Wild => Ok(LetBinding::Wild),
+        },
+        _ => Err(()),
+    }
+}
+
+/// The operator of a compound assignment (`+=` → `+`).
+pub fn compound_op(op: &BinOp) -> Option<crate::engine::ir::Op> {
+    use crate::engine::ir::Op;
+    Some(match op {
+        BinOp::AddAssign(_) => Op::Add,
+        BinOp::SubAssign(_) => Op::Sub,
+        BinOp::MulAssign(_) => Op::Mul,
+        BinOp::DivAssign(_) => Op::Div,
+        BinOp::RemAssign(_) => Op::Rem,
+        BinOp::BitAndAssign(_) => Op::Bit(Bit::And),
+        BinOp::BitOrAssign(_) => Op::Bit(Bit::Or),
+        BinOp::BitXorAssign(_) => Op::Bit(Bit::Xor),
+        BinOp::ShlAssign(_) => Op::Bit(Bit::Shl),
+        BinOp::ShrAssign(_) => Op::Bit(Bit::Shr),
+        _ => return None,
+    })
+}
+
+/// `x` if the expression is a plain local name.
+pub fn plain_ident(e: &Expr) -> Option<&Ident> {
+    match e {
+        Expr::Path(p) if p.qself.is_none() && p.attrs.is_empty() => p.path.get_ident(),
+        Expr::Paren(p) => plain_ident(&p.expr),
+        _ => None,
+    }
+}
+
+/// A `match` pattern with its bindings removed (the emitted code replays the match without
+/// binding anything), and the name it binds the scrutinee to, if any. `Err` holds the part
+/// of the pattern outside the subset.
+pub fn sanitize_pattern(pat: &Pat) -> Result<(TokenStream, Option<String>), Pat> {
+    match pat {
+        Pat::Lit(_) | Pat::Range(_) | Pat::Wild(_) | Pat::Path(_) | Pat::Const(_) => {
+            Ok((pat.to_token_stream(), None))
+        }
+        Pat::Paren(p) => sanitize_pattern(&p.pat),
+        // `N =>` where `N` is a constant, by Rust's naming convention.
+        Pat::Ident(p) if p.subpat.is_none() && starts_uppercase(&p.ident) => {
+            Ok((pat.to_token_stream(), None))
+        }
+        Pat::Ident(p) if p.by_ref.is_none() && p.mutability.is_none() => match &p.subpat {
+            None => Ok((quote::quote_spanned!(p.ident.span()=> _), Some(p.ident.to_string()))),
+            Some((_, sub)) => {
+                let (tokens, inner) = sanitize_pattern(sub)?;
+                if inner.is_some() {
+                    return Err(pat.clone());
+                }
+                Ok((tokens, Some(p.ident.to_string())))
+            }
+        },
+        Pat::Or(or) => {
+            let mut cases = Vec::new();
+            for case in &or.cases {
+                match sanitize_pattern(case)? {
+                    (tokens, None) => cases.push(tokens),
+                    (_, Some(_)) => return Err(case.clone()),
+                }
+            }
+            Ok((quote::quote!(#(#cases)|*), None))
+        }
+        other => Err(other.clone()),
+    }
+}
+
+fn starts_uppercase(ident: &Ident) -> bool {
+    ident
+        .to_string()
+        .chars()
+        .next()
+        .is_some_and(char::is_uppercase)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use syn::parse_quote;
+
+    #[test]
+    fn return_shapes_are_recognised() {
+        let e: Expr = parse_quote!(if c { return 1.0; } else { x = 2.0; });
+        let arms = branch_arms(&e).unwrap();
+        assert!(always_returns_arm(&arms[0]) && !always_returns_arm(&arms[1]));
+        assert!(!may_return_arm(&arms[1]));
+        let e: Expr = parse_quote!(if c { if d { return 1.0; } } else { return 2.0 });
+        let arms = branch_arms(&e).unwrap();
+        assert!(!always_returns_arm(&arms[0]) && may_return_arm(&arms[0]));
+        assert!(always_returns_arm(&arms[1]));
+    }
+
+    #[test]
+    fn patterns_lose_their_bindings() {
+        let p: Pat = parse_quote!(_);
+        assert_eq!(sanitize_pattern(&p).unwrap().0.to_string(), "_");
+        let p: Pat = parse_quote!(k @ 1..=3);
+        let (tokens, name) = sanitize_pattern(&p).unwrap();
+        assert_eq!((tokens.to_string(), name.as_deref()), ("1 ..= 3".into(), Some("k")));
+        let p: Pat = parse_quote!(0 | 1 | N);
+        assert_eq!(sanitize_pattern(&p).unwrap().0.to_string(), "0 | 1 | N");
+        let p: Pat = parse_quote!((a, b));
+        assert!(sanitize_pattern(&p).is_err());
+    }
+}

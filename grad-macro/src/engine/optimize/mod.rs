@@ -1,0 +1,4 @@
+//! Optimisations, all IEEE-exact.
+
+pub mod dce;
+pub mod fold;

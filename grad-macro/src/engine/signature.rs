@@ -1,0 +1,206 @@
+//! The user's signature: which parameters carry gradients, and what the function returns.
+
+use super::errors::Errors;
+use super::ir::{FloatTy, Ty};
+use syn::spanned::Spanned;
+use syn::{FnArg, Ident, Pat, ReturnType, Type};
+
+/// How a parameter takes part in differentiation.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ParamKind {
+    /// A float: it gets a gradient.
+    Float(FloatTy),
+    /// Anything else (integers, `bool`, references to other data): a constant.
+    Inactive(Ty),
+}
+
+/// One parameter.
+pub struct ParamInfo {
+    /// Its name (`arg{i}` for a `_` pattern).
+    pub ident: Ident,
+    /// Its type as written.
+    pub ty: Type,
+    /// Float or inactive.
+    pub kind: ParamKind,
+    /// Declared `mut`: the body may reassign it.
+    pub mutable: bool,
+}
+
+/// The parts of the signature the generated functions reuse.
+pub struct Signature {
+    /// The parameters, in order.
+    pub params: Vec<ParamInfo>,
+    /// The return type as written.
+    pub ret_ty: Type,
+    /// The float type returned.
+    pub ret: FloatTy,
+}
+
+impl Signature {
+    /// The float parameters, in declaration order.
+    pub fn floats(&self) -> impl Iterator<Item = (usize, &ParamInfo)> {
+        self.params
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| matches!(p.kind, ParamKind::Float(_)))
+    }
+}
+
+/// What a scalar type is, or `None` for types that are not scalars.
+pub fn scalar_ty(ty: &Type) -> Option<Ty> {
+    match ty {
+        Type::Paren(inner) => scalar_ty(&inner.elem),
+        Type::Group(inner) => scalar_ty(&inner.elem),
+        Type::Path(path) if path.qself.is_none() => scalar_named(&path.path.get_ident()?.to_string()),
+        _ => None,
+    }
+}
+
+/// The scalar type called `name` (`f64`, `usize`, …).
+pub fn scalar_named(name: &str) -> Option<Ty> {
+    match name {
+        "f64" => Some(Ty::Float(FloatTy::F64)),
+        "f32" => Some(Ty::Float(FloatTy::F32)),
+        "bool" => Some(Ty::Bool),
+        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" | "u8" | "u16" | "u32" | "u64" | "u128"
+        | "usize" => Some(Ty::Int),
+        _ => None,
+    }
+}
+
+/// Checks the signature against what `#[derive_grad]` supports; every problem goes to
+/// `errors`. Returns `None` when the generated signatures cannot be written.
+pub fn analyze(item: &syn::ItemFn, errors: &mut Errors) -> Option<Signature> {
+    let sig = &item.sig;
+    let mut ok = true;
+    let mut refuse = |tokens: &dyn quote::ToTokens, message: &str| {
+        errors.spanned(&tokens.to_token_stream(), message);
+        ok = false;
+    };
+    if let Some(asyncness) = &sig.asyncness {
+        refuse(asyncness, "`async fn` cannot be differentiated; `#[derive_grad]` supports plain `fn`");
+    }
+    if let syn::Safety::Unsafe(token) = &sig.safety {
+        refuse(token, "`unsafe fn` is not supported by `#[derive_grad]`; it differentiates safe Rust");
+    }
+    if let Some(abi) = &sig.abi {
+        refuse(abi, "`extern` functions are not supported by `#[derive_grad]`");
+    }
+    if let Some(variadic) = &sig.variadic {
+        refuse(variadic, "variadic functions are not supported by `#[derive_grad]`");
+    }
+    for param in sig.generics.type_params() {
+        refuse(
+            param,
+            "generic type parameters are not supported yet; write the function for `f64` or `f32`",
+        );
+    }
+    if let Some(where_clause) = &sig.generics.where_clause {
+        refuse(where_clause, "`where` clauses are not supported by `#[derive_grad]`");
+    }
+
+    let mut params = Vec::new();
+    for (i, arg) in sig.inputs.iter().enumerate() {
+        match arg {
+            FnArg::Receiver(receiver) => refuse(
+                receiver,
+                "methods with `self` are not supported; `#[derive_grad]` differentiates free \
+                 functions and associated functions without a receiver",
+            ),
+            FnArg::Typed(typed) => {
+                let (ident, mutable) = match &*typed.pat {
+                    Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
+                        (p.ident.clone(), p.mutability.is_some())
+                    }
+                    Pat::Wild(w) => (Ident::new(&format!("arg{i}"), w.span()), false),
+                    other => {
+                        refuse(other, "only plain parameter names are supported (`x: f64`), not patterns");
+                        continue;
+                    }
+                };
+                let Some(kind) = param_kind(&typed.ty, &mut refuse) else {
+                    continue;
+                };
+                params.push(ParamInfo {
+                    ident,
+                    ty: (*typed.ty).clone(),
+                    kind,
+                    mutable,
+                });
+            }
+        }
+    }
+
+    let ret = match &sig.output {
+        ReturnType::Type(_, ty) => match scalar_ty(ty) {
+            Some(Ty::Float(f)) => Some((f, (**ty).clone())),
+            _ => {
+                refuse(
+                    ty,
+                    "`#[derive_grad]` needs a function returning a float (`f64` or `f32`)",
+                );
+                None
+            }
+        },
+        ReturnType::Default => {
+            refuse(
+                &sig.ident,
+                "`#[derive_grad]` needs a function returning a float (`-> f64` or `-> f32`)",
+            );
+            None
+        }
+    };
+    let (ret, ret_ty) = ret?;
+    if !ok {
+        return None;
+    }
+    if params.iter().all(|p| matches!(p.kind, ParamKind::Inactive(_))) {
+        errors.spanned(
+            &sig.inputs,
+            "`#[derive_grad]` needs at least one float parameter (`f64` or `f32`) to differentiate",
+        );
+        return None;
+    }
+    Some(Signature {
+        params,
+        ret_ty,
+        ret,
+    })
+}
+
+fn param_kind(ty: &Type, refuse: &mut dyn FnMut(&dyn quote::ToTokens, &str)) -> Option<ParamKind> {
+    if let Some(scalar) = scalar_ty(ty) {
+        return Some(match scalar {
+            Ty::Float(f) => ParamKind::Float(f),
+            other => ParamKind::Inactive(other),
+        });
+    }
+    match ty {
+        Type::Reference(r) if r.mutability.is_some() => {
+            refuse(
+                ty,
+                "`&mut` parameters are not supported: `#[derive_grad]` differentiates pure \
+                 functions; return the value instead",
+            );
+            None
+        }
+        Type::Reference(r) if matches!(scalar_ty(&r.elem), Some(Ty::Float(_))) => {
+            refuse(ty, "pass floats by value (`x: f64`), not by reference");
+            None
+        }
+        Type::Array(_) | Type::Slice(_) => {
+            refuse(ty, "array and slice parameters are not supported yet");
+            None
+        }
+        Type::Reference(r) if matches!(*r.elem, Type::Array(_) | Type::Slice(_)) => {
+            refuse(ty, "array and slice parameters are not supported yet");
+            None
+        }
+        Type::ImplTrait(_) => {
+            refuse(ty, "`impl Trait` parameters are not supported by `#[derive_grad]`");
+            None
+        }
+        // Other data (configuration structs, strings) is passed through as a constant.
+        _ => Some(ParamKind::Inactive(Ty::Unknown)),
+    }
+}
