@@ -111,9 +111,9 @@ fn allows() -> TokenStream {
 
 /// `f_grad`.
 pub fn grad(cx: &Context<'_>, adjoint: &Adjoint, graph: &[bool]) -> TokenStream {
-    let emitter = Emitter::new(&adjoint.f, graph, cx.reserved, cx.krate.clone());
+    let emitter = Emitter::new(&adjoint.f, graph, cx.reserved, cx.krate.clone(), adjoint.value);
     let body = emitter.body();
-    let value = adjoint.f.ret.map(|r| emitter.expr(r)).unwrap_or_default();
+    let value = adjoint.value.map(|r| emitter.expr(r)).unwrap_or_default();
     let grads: Vec<TokenStream> = cx
         .sig
         .params
@@ -154,7 +154,7 @@ pub fn grad(cx: &Context<'_>, adjoint: &Adjoint, graph: &[bool]) -> TokenStream 
 
 /// `f_pullback`.
 pub fn pullback(cx: &Context<'_>, adjoint: &Adjoint, graph: &[bool]) -> TokenStream {
-    let emitter = Emitter::new(&adjoint.f, graph, cx.reserved, cx.krate.clone());
+    let emitter = Emitter::new(&adjoint.f, graph, cx.reserved, cx.krate.clone(), adjoint.value);
     let body = emitter.body();
     let head = cx.head("pullback");
     let mut params = cx.params();

@@ -37,6 +37,8 @@ pub enum Mode {
 pub struct Adjoint {
     /// Forward sweep then reverse sweep.
     pub f: Function,
+    /// The primal result.
+    pub value: Option<NodeId>,
     /// The seed variable (`d_out`): a local set to 1 for `Grad`, the parameter for `Pullback`.
     pub seed: VarId,
     /// Per parameter: its adjoint variable, if it got any contribution (`Grad`), or its
@@ -116,7 +118,12 @@ pub fn reverse(primal: &Function, active: &[bool], mode: Mode) -> Adjoint {
     }
     let mut f = r.b.finish();
     f.ret = primal.ret;
-    Adjoint { f, seed, grads }
+    Adjoint {
+        f,
+        value: primal.ret,
+        seed,
+        grads,
+    }
 }
 
 /// Records each primal node's block depth (1 = top level) and whether it is let-bound.
@@ -196,6 +203,9 @@ impl Rev<'_> {
         let node = self.p.node(n).clone();
         let args: Vec<NodeId> = node.args.iter().map(|&a| self.avail(a)).collect();
         let mut buffers = Vec::new();
+        // An argument passed twice (`g(x, x)`) cannot lend its adjoint twice as `&mut`:
+        // the repeat gets a buffer of its own, added in after the call.
+        let mut repeats = Vec::new();
         for &arg in &node.args {
             let ty = self.p.node(arg).ty;
             // The callee has a buffer for every float parameter. An operand whose type the
@@ -203,11 +213,20 @@ impl Rev<'_> {
             if !(ty.is_float() || ty == Ty::Unknown) {
                 continue;
             }
-            buffers.push(if self.act.active(arg) {
-                BufferArg::Var(self.adjoint_var(arg))
+            if !self.act.active(arg) {
+                buffers.push(BufferArg::Discard(ty));
+                continue;
+            }
+            let var = self.adjoint_var(arg);
+            if buffers.contains(&BufferArg::Var(var)) {
+                let extra = self.b.f.add_var("d_", ty, VarKind::Local);
+                self.b.f.vars[extra.index()].of = Some(arg);
+                self.b.push(Stmt::Decl(extra, None));
+                repeats.push((var, extra));
+                buffers.push(BufferArg::Var(extra));
             } else {
-                BufferArg::Discard(ty)
-            });
+                buffers.push(BufferArg::Var(var));
+            }
         }
         self.b.push(Stmt::Pullback(PullbackCall {
             callee,
@@ -216,6 +235,10 @@ impl Rev<'_> {
             buffers,
             span: node.span,
         }));
+        for (var, extra) in repeats {
+            let value = self.read(extra, node.span);
+            self.b.push(Stmt::Assign(var, AssignOp::Add, value));
+        }
     }
 
     /// The reverse of a branch: the same selector picks the same arm, which runs backwards.

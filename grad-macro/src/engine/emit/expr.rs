@@ -244,7 +244,7 @@ impl Emitter<'_> {
             return (quote!(::core::#t::#name), Prec::Atom);
         }
         let magnitude = match fty {
-            FloatTy::F32 => Literal::f32_suffixed(v.abs() as f32),
+            FloatTy::F32 => Literal::f32_unsuffixed(v.abs() as f32),
             FloatTy::Generic(_) => {
                 let krate = &self.krate;
                 let t = self.f.sym(match fty {

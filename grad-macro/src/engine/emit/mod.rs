@@ -30,14 +30,16 @@ impl<'f> Emitter<'f> {
     /// Prepares to print `f`. `graph[n]` marks the nodes of the computation graph, which get a
     /// `let` of their own even when used once; `reserved` holds every identifier of the user's
     /// function, which generated names avoid.
+    /// `out` is the function's result, named `out` when the user gave it no name.
     pub fn new(
         f: &'f Function,
         graph: &[bool],
         reserved: &HashSet<String>,
         krate: TokenStream,
+        out: Option<NodeId>,
     ) -> Emitter<'f> {
         let inline = decide_inline(f, graph);
-        let names = Names::assign(f, &|n| !inline[n.index()], reserved, f.ret);
+        let names = Names::assign(f, &|n| !inline[n.index()], reserved, out);
         let mut mutated = HashSet::new();
         f.body.walk(&mut |stmt| match stmt {
             Stmt::Assign(v, _, _) => {
@@ -183,15 +185,23 @@ impl<'f> Emitter<'f> {
                 quote_spanned!(span=> #path(#(#args,)* #d, #(#buffers),*);)
             }
             Stmt::Effect(effect) => {
+                // The user's tokens resolve names with the user's hygiene (format strings
+                // included), so every name they mention is rebound with the user's span.
+                let text = effect.tokens.to_string();
+                let mentioned = |name: &str| {
+                    text.match_indices(name).any(|(i, _)| {
+                        let word = |c: char| c.is_alphanumeric() || c == '_';
+                        !text[..i].ends_with(word) && !text[i + name.len()..].starts_with(word)
+                    })
+                };
                 let rebinds: Vec<TokenStream> = effect
                     .scope
                     .iter()
-                    .filter_map(|(name, n)| {
+                    .filter(|(name, _)| mentioned(name))
+                    .map(|(name, n)| {
+                        let ident = Ident::new(name, self.f.node(*n).span);
                         let value = self.expr(*n);
-                        (value.to_string() != *name).then(|| {
-                            let ident = Ident::new(name, proc_macro2::Span::call_site());
-                            quote!(#[allow(unused_variables)] let #ident = #value;)
-                        })
+                        quote!(#[allow(unused_variables)] let #ident = #value;)
                     })
                     .collect();
                 let tokens = &effect.tokens;

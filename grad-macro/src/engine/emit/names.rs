@@ -12,6 +12,7 @@ pub struct Names {
     vars: HashMap<VarId, Ident>,
     taken: HashSet<String>,
     temps: usize,
+    out: Option<NodeId>,
 }
 
 impl Names {
@@ -36,6 +37,7 @@ impl Names {
                 .cloned()
                 .collect(),
             temps: 0,
+            out,
         };
         // Parameters keep their names.
         for p in &f.params {
@@ -52,6 +54,7 @@ impl Names {
             }
         }
         names.block(f, &f.body, bound, out);
+        names.out = out;
         names
     }
 
@@ -101,8 +104,10 @@ impl Names {
         // An adjoint or tangent is its prefix (`d_`, `t_`) and the name of its node.
         let hint = match var.of {
             Some(n) => {
-                let of = self.nodes.get(&n).map_or_else(|| "t".to_owned(), ToString::to_string);
-                format!("{}{of}", var.name)
+                // A node that is not printed (dead in this function) is still named, so that
+                // its adjoint is called the same in `_grad` and `_pullback`.
+                self.node(f, n, self.out);
+                format!("{}{}", var.name, self.nodes[&n])
             }
             None => var.name.clone(),
         };

@@ -10,11 +10,18 @@ use std::collections::HashSet;
 
 /// Checks `f`; returns a description of the first violation.
 pub fn verify(f: &Function) -> Result<(), String> {
+    let mut let_bound = HashSet::new();
+    f.body.walk(&mut |stmt| {
+        if let Stmt::Let(n) = stmt {
+            let_bound.insert(*n);
+        }
+    });
     let mut v = Verifier {
         f,
         scopes: vec![HashSet::new()],
         declared: vec![HashSet::new()],
         bound: HashSet::new(),
+        let_bound,
     };
     // Hoisted nodes are visible everywhere after their definition; approximate by allowing
     // them anywhere (their declaration is emitted at the top level).
@@ -33,6 +40,8 @@ struct Verifier<'a> {
     scopes: Vec<HashSet<NodeId>>,
     declared: Vec<HashSet<u32>>,
     bound: HashSet<NodeId>,
+    /// Every node with a `Let` anywhere; the others are printed inline where they are used.
+    let_bound: HashSet<NodeId>,
 }
 
 impl Verifier<'_> {
@@ -41,9 +50,17 @@ impl Verifier<'_> {
         node.op.is_leaf() || self.scopes.iter().any(|s| s.contains(&id))
     }
 
+    /// Conditions and nodes without a `Let` are printed inline where they are used, so what
+    /// must be in scope there is what they read.
     fn use_node(&self, id: NodeId, what: &str) -> Result<(), String> {
         if id.index() >= self.f.nodes.len() {
             return Err(format!("{what}: %{} does not exist", id.0));
+        }
+        let node = self.f.node(id);
+        let printed_inline = node.op.is_condition()
+            || (!self.let_bound.contains(&id) && !matches!(node.op, super::Op::Phi(_)));
+        if printed_inline && !node.op.is_leaf() {
+            return node.args.iter().try_for_each(|&a| self.use_node(a, what));
         }
         if self.visible(id) {
             Ok(())
@@ -63,15 +80,6 @@ impl Verifier<'_> {
             self.stmt(stmt)?;
         }
         Ok(())
-    }
-
-    fn nested(&mut self, block: &Block) -> Result<(), String> {
-        self.scopes.push(HashSet::new());
-        self.declared.push(HashSet::new());
-        let result = self.block(block);
-        self.scopes.pop();
-        self.declared.pop();
-        result
     }
 
     fn stmt(&mut self, stmt: &Stmt) -> Result<(), String> {

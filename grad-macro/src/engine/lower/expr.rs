@@ -105,6 +105,22 @@ impl Lowerer<'_> {
     }
 
     fn unary(&mut self, u: &syn::ExprUnary) -> Option<NodeId> {
+        // `-2.0` is a literal, as the user reads it (negating a literal is exact).
+        if let (UnOp::Neg(_), Expr::Lit(lit)) = (&u.op, &*u.expr) {
+            let id = self.literal(&lit.lit);
+            let node = self.b.f.node(id);
+            if let Op::Lit(l) = node.op {
+                let ty = node.ty;
+                let value = match self.b.f.lit(l).value {
+                    LitValue::Float(v) => Some(LitValue::Float(-v)),
+                    LitValue::Int(v) => v.checked_neg().map(LitValue::Int),
+                    LitValue::Bool(_) => None,
+                };
+                if let Some(value) = value {
+                    return Some(self.b.user_literal(value, u.to_token_stream(), ty, u.span()));
+                }
+            }
+        }
         let arg = self.value_or_diverge(&u.expr)?;
         let ty = self.b.f.node(arg).ty;
         let op = match u.op {

@@ -1,0 +1,250 @@
+//! Every construct of the stage-1 subset, against the dual-number oracle.
+
+use crate::differentiate;
+
+differentiate! {
+    fn seed / seed_grad (x, y, z) {
+        let a = x + y;
+        let b = y.max(z);
+        a * b
+    }
+    at [1.0, 2.0, 0.0], [-1.5, 0.25, 3.0], [4.0, -2.0, -7.5]
+}
+
+differentiate! {
+    fn shadowing / shadowing_grad (x, y) {
+        let a = x * y;
+        let a = a.sin() + x;
+        let x = a * a - y;
+        x / (1.0 + y * y)
+    }
+    at [0.3, 1.7], [-2.0, 0.5], [5.0, -3.0]
+}
+
+differentiate! {
+    fn mutation / mutation_grad (x, y) {
+        let mut v = x;
+        v += y;
+        v *= x;
+        v -= y / x;
+        v /= 2.0 + y * y;
+        v = v * v - x;
+        v
+    }
+    at [0.3, 1.7], [-2.0, 0.5], [5.0, -3.0]
+}
+
+differentiate! {
+    fn deferred_init / deferred_init_grad (x, y) {
+        let r;
+        if x > y {
+            r = x * y;
+        } else {
+            r = x - y;
+        }
+        r * x
+    }
+    at [2.0, 1.0], [1.0, 2.0], [-3.0, -4.0]
+}
+
+differentiate! {
+    fn blocks / blocks_grad (x, y) {
+        let b = {
+            let t = x * y;
+            t + x
+        };
+        let c = { b.exp() };
+        (b * c) / (1.0 + y.abs())
+    }
+    at [0.3, 1.7], [-2.0, 0.5], [1.0, -3.0]
+}
+
+differentiate! {
+    fn arithmetic / arithmetic_grad (x, y) {
+        -(x % y) + x * y - x / y + -x
+    }
+    at [7.5, 2.0], [-7.5, 2.0], [3.3, -1.1], [0.4, 0.3]
+}
+
+differentiate! {
+    fn constants_and_casts / constants_and_casts_grad (x, y; n: i32, k: usize) {
+        let scale = (n as f64) * std::f64::consts::PI + (k as f64) / 3.0;
+        x * scale + f64::EPSILON * y + core::f64::consts::E.ln() * y
+    }
+    at [1.0, 2.0; 3, 4], [-0.5, 0.25; -2, 0]
+}
+
+differentiate! {
+    fn if_statement / if_statement_grad (x, y) {
+        let mut r = x;
+        if x > y {
+            r = x * y;
+        } else if x < 0.0 {
+            r = -x * y.cos();
+        } else {
+            r += y.sin();
+        }
+        r * 2.0
+    }
+    at [3.0, 1.0], [-1.0, 2.0], [0.5, 2.0]
+}
+
+differentiate! {
+    fn if_expression / if_expression_grad (x, y) {
+        let r = if x * y > 1.0 {
+            let t = x.ln();
+            t * y
+        } else if x < -1.0 {
+            y.exp()
+        } else {
+            x * x + y
+        };
+        r + if y > 0.0 { y } else { -y }
+    }
+    at [3.0, 1.0], [-2.0, 2.0], [0.5, -0.5], [0.5, 0.5]
+}
+
+differentiate! {
+    fn logic / logic_grad (x, y) {
+        if x > 0.0 && (y < 1.0 || !(x > y)) {
+            x * y
+        } else {
+            x + y
+        }
+    }
+    at [1.0, 0.5], [1.0, 3.0], [2.0, 1.5], [-1.0, 0.5]
+}
+
+differentiate! {
+    fn matching / matching_grad (x; n: i32) {
+        match n {
+            0 => x,
+            1 | 2 => x * x,
+            k @ 3..=5 => x.powi(k) / (k as f64),
+            -1 => -x,
+            _ => x.sin(),
+        }
+    }
+    at [1.5; 0], [1.5; 1], [1.5; 2], [-0.5; 4], [2.0; -1], [2.0; 9]
+}
+
+differentiate! {
+    fn match_statement / match_statement_grad (x, y; n: u8) {
+        let mut acc = x;
+        match n {
+            0 => acc *= y,
+            1 => {
+                acc += y * y;
+            }
+            _ => {}
+        }
+        acc * x
+    }
+    at [1.5, 2.0; 0], [1.5, 2.0; 1], [1.5, 2.0; 7]
+}
+
+differentiate! {
+    fn early_return / early_return_grad (x, y) {
+        if x < 0.0 {
+            return y * y;
+        }
+        let s = x.sqrt();
+        if s > 2.0 {
+            return s * y;
+        }
+        s + y
+    }
+    at [-1.0, 3.0], [9.0, 3.0], [1.0, 3.0]
+}
+
+differentiate! {
+    fn return_in_nested_branches / return_in_nested_branches_grad (x, y) {
+        let mut a = x * y;
+        if x > 0.0 {
+            if y > 0.0 {
+                return a.exp();
+            }
+            a += 1.0;
+        }
+        a * a
+    }
+    at [1.0, 0.5], [1.0, -0.5], [-1.0, 0.5]
+}
+
+differentiate! {
+    fn return_in_expression / return_in_expression_grad (x, y) {
+        let t = if x > y { return x - y } else { y * 2.0 };
+        let u = match (t > 3.0) as i32 {
+            1 => return t * x,
+            _ => t + x,
+        };
+        u * u
+    }
+    at [2.0, 1.0], [1.0, 2.0], [0.5, 1.0]
+}
+
+differentiate! {
+    fn inactive_parameters / inactive_parameters_grad (x, y; n: i32, flag: bool, count: usize) {
+        let mut v = x * (n as f64);
+        if flag {
+            v += y;
+        }
+        v * (count as f64 + y)
+    }
+    at [1.0, 2.0; 3, true, 2], [1.0, 2.0; -1, false, 0]
+}
+
+differentiate! {
+    fn integer_arithmetic / integer_arithmetic_grad (x; n: i64) {
+        let m = (n * 3 + 1) % 7;
+        let k = if m > 2 { m - 2 } else { m << 1 };
+        x.powi(k as i32) + (k as f64) * x
+    }
+    at [1.5; 0], [1.5; 2], [-0.7; 5]
+}
+
+differentiate! {
+    fn dead_code_is_ignored / dead_code_is_ignored_grad (x) {
+        let unused = (2.0 * x).acos();
+        let _also_unused = unused.ln();
+        x * x
+    }
+    at [3.0], [-2.0]
+}
+
+differentiate! {
+    fn fan_out / fan_out_grad (x) {
+        let a = x.sin();
+        let b = a * a + a.exp() * x;
+        b * a - a / (1.0 + b * b)
+    }
+    at [0.3], [-1.2], [2.5]
+}
+
+differentiate! {
+    fn statement_macros / statement_macros_grad (x, y) {
+        let r = x * y;
+        assert!(r.is_finite(), "r = {r}");
+        debug_assert!(x == x);
+        let r = r + 1.0;
+        assert_eq!(r, r);
+        r.sin()
+    }
+    at [0.5, 2.0], [-1.0, 3.0]
+}
+
+#[test]
+fn the_seed_gives_the_lectures_numbers() {
+    assert_eq!(seed_grad(1.0, 2.0, 0.0), (6.0, (2.0, 5.0, 0.0)));
+}
+
+#[test]
+fn an_untaken_branch_never_leaks_nan() {
+    #[grad::derive_grad]
+    fn safe_sqrt(x: f64) -> f64 {
+        if x > 0.0 { x.sqrt() } else { 0.0 }
+    }
+    assert_eq!(safe_sqrt_grad(0.0), (0.0, 0.0));
+    assert_eq!(safe_sqrt_grad(-4.0), (0.0, 0.0));
+    assert_eq!(safe_sqrt_grad(4.0), (2.0, 0.25));
+}

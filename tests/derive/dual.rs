@@ -1,0 +1,210 @@
+//! The independent oracle: forward-mode dual numbers from `num-dual`, wrapped so that the same
+//! function body compiles for `f64` (differentiated by `#[derive_grad]`) and for `D`
+//! (differentiated by dual arithmetic, which shares no code with the macro).
+
+use num_dual::{Dual64, DualNum};
+use std::cmp::Ordering;
+use std::ops::{Add, Div, Mul, Neg, Rem, Sub};
+
+/// A dual number: a value and its derivative along one direction.
+#[derive(Clone, Copy, Debug)]
+pub struct D(pub Dual64);
+
+impl D {
+    pub fn constant(v: f64) -> D {
+        D(Dual64::new(v, 0.0))
+    }
+    pub fn re(self) -> f64 {
+        self.0.re
+    }
+    pub fn eps(self) -> f64 {
+        self.0.eps
+    }
+    pub fn is_finite(self) -> bool {
+        self.re().is_finite()
+    }
+}
+
+impl std::fmt::Display for D {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} + {}ε", self.re(), self.eps())
+    }
+}
+
+macro_rules! binary {
+    ($($trait:ident $method:ident),*) => {$(
+        impl $trait for D {
+            type Output = D;
+            fn $method(self, rhs: D) -> D {
+                D($trait::$method(self.0, rhs.0))
+            }
+        }
+        impl $trait<f64> for D {
+            type Output = D;
+            fn $method(self, rhs: f64) -> D {
+                D($trait::$method(self.0, Dual64::from(rhs)))
+            }
+        }
+        impl $trait<D> for f64 {
+            type Output = D;
+            fn $method(self, rhs: D) -> D {
+                D($trait::$method(Dual64::from(self), rhs.0))
+            }
+        }
+    )*};
+}
+binary!(Add add, Sub sub, Mul mul, Div div);
+
+macro_rules! assign {
+    ($($trait:ident $method:ident $op:tt),*) => {$(
+        impl std::ops::$trait for D {
+            fn $method(&mut self, rhs: D) {
+                *self = *self $op rhs;
+            }
+        }
+        impl std::ops::$trait<f64> for D {
+            fn $method(&mut self, rhs: f64) {
+                *self = *self $op rhs;
+            }
+        }
+    )*};
+}
+assign!(AddAssign add_assign +, SubAssign sub_assign -, MulAssign mul_assign *, DivAssign div_assign /);
+
+impl Rem for D {
+    type Output = D;
+    /// `a % b = a − trunc(a/b)·b`, differentiated with the quotient held constant.
+    fn rem(self, rhs: D) -> D {
+        let q = (self.re() / rhs.re()).trunc();
+        self - rhs * q
+    }
+}
+
+impl Rem<f64> for D {
+    type Output = D;
+    fn rem(self, rhs: f64) -> D {
+        self % D::constant(rhs)
+    }
+}
+
+impl Neg for D {
+    type Output = D;
+    fn neg(self) -> D {
+        D(-self.0)
+    }
+}
+
+impl PartialEq for D {
+    fn eq(&self, other: &D) -> bool {
+        self.re() == other.re()
+    }
+}
+impl PartialEq<f64> for D {
+    fn eq(&self, other: &f64) -> bool {
+        self.re() == *other
+    }
+}
+impl PartialOrd for D {
+    fn partial_cmp(&self, other: &D) -> Option<Ordering> {
+        self.re().partial_cmp(&other.re())
+    }
+}
+impl PartialOrd<f64> for D {
+    fn partial_cmp(&self, other: &f64) -> Option<Ordering> {
+        self.re().partial_cmp(other)
+    }
+}
+
+macro_rules! unary {
+    ($($name:ident)*) => {$(
+        pub fn $name(self) -> D {
+            D(DualNum::$name(&self.0))
+        }
+    )*};
+}
+
+/// The methods of the subset, by their `f64` names. Kinks are evaluated away from the kink
+/// by the tests that use this oracle.
+impl D {
+    unary!(sin cos tan asin acos atan sinh cosh tanh asinh acosh atanh exp exp2 exp_m1 ln
+        log10 log2 ln_1p sqrt cbrt recip);
+    pub fn powi(self, n: i32) -> D {
+        D(self.0.powi(n))
+    }
+    pub fn powf(self, n: D) -> D {
+        D(self.0.powd(n.0))
+    }
+    pub fn log(self, base: D) -> D {
+        self.ln() / base.ln()
+    }
+    pub fn atan2(self, x: D) -> D {
+        D(self.0.atan2(x.0))
+    }
+    pub fn hypot(self, other: D) -> D {
+        (self * self + other * other).sqrt()
+    }
+    pub fn mul_add(self, a: D, b: D) -> D {
+        self * a + b
+    }
+    pub fn abs(self) -> D {
+        if self.re() < 0.0 { -self } else { self }
+    }
+    pub fn signum(self) -> D {
+        D::constant(self.re().signum())
+    }
+    pub fn max(self, other: D) -> D {
+        if self.re() >= other.re() { self } else { other }
+    }
+    pub fn min(self, other: D) -> D {
+        if self.re() <= other.re() { self } else { other }
+    }
+    pub fn clamp(self, lo: D, hi: D) -> D {
+        self.max(lo).min(hi)
+    }
+    pub fn floor(self) -> D {
+        D::constant(self.re().floor())
+    }
+    pub fn ceil(self) -> D {
+        D::constant(self.re().ceil())
+    }
+    pub fn round(self) -> D {
+        D::constant(self.re().round())
+    }
+    pub fn trunc(self) -> D {
+        D::constant(self.re().trunc())
+    }
+    pub fn fract(self) -> D {
+        self - self.trunc()
+    }
+    pub fn to_degrees(self) -> D {
+        self * (180.0 / std::f64::consts::PI)
+    }
+    pub fn to_radians(self) -> D {
+        self * (std::f64::consts::PI / 180.0)
+    }
+}
+
+/// The gradient of `f` at `x` by one dual evaluation per component.
+pub fn gradient(f: impl Fn(&[D]) -> D, x: &[f64]) -> Vec<f64> {
+    (0..x.len())
+        .map(|i| {
+            let args: Vec<D> = x
+                .iter()
+                .enumerate()
+                .map(|(j, &v)| D(Dual64::new(v, if i == j { 1.0 } else { 0.0 })))
+                .collect();
+            f(&args).eps()
+        })
+        .collect()
+}
+
+/// `|a − b| ≤ tol · max(1, |b|)` for every component.
+pub fn assert_close(actual: &[f64], expected: &[f64], tol: f64, what: &str) {
+    assert_eq!(actual.len(), expected.len(), "{what}: length");
+    for (i, (a, e)) in actual.iter().zip(expected).enumerate() {
+        assert!(
+            (a - e).abs() <= tol * e.abs().max(1.0),
+            "{what}: component {i}: {a} vs {e} (tolerance {tol:e})"
+        );
+    }
+}

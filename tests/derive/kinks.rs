@@ -1,0 +1,178 @@
+//! The kink conventions of API.md, one test per row, against hand-derived values.
+
+use grad::derive_grad;
+
+#[derive_grad]
+fn max_of(a: f64, b: f64) -> f64 {
+    a.max(b)
+}
+
+#[derive_grad]
+fn min_of(a: f64, b: f64) -> f64 {
+    a.min(b)
+}
+
+#[test]
+fn max_and_min_give_all_to_the_returned_operand_and_half_each_on_a_tie() {
+    assert_eq!(max_of_grad(3.0, 1.0), (3.0, (1.0, 0.0)));
+    assert_eq!(max_of_grad(1.0, 3.0), (3.0, (0.0, 1.0)));
+    assert_eq!(max_of_grad(2.0, 2.0), (2.0, (0.5, 0.5)));
+    assert_eq!(min_of_grad(3.0, 1.0), (1.0, (0.0, 1.0)));
+    assert_eq!(min_of_grad(2.0, 2.0), (2.0, (0.5, 0.5)));
+    // NaN is ignored by `max`: the other operand is returned and gets the gradient.
+    assert_eq!(max_of_grad(f64::NAN, 1.0), (1.0, (0.0, 1.0)));
+    assert_eq!(min_of_grad(4.0, f64::NAN), (4.0, (1.0, 0.0)));
+}
+
+#[derive_grad]
+fn abs_of(x: f64) -> f64 {
+    x.abs()
+}
+
+#[test]
+fn abs_has_derivative_signum_away_from_zero_and_zero_at_zero() {
+    assert_eq!(abs_of_grad(-2.0), (2.0, -1.0));
+    assert_eq!(abs_of_grad(3.0), (3.0, 1.0));
+    assert_eq!(abs_of_grad(0.0), (0.0, 0.0));
+    assert_eq!(abs_of_grad(-0.0).1, 0.0);
+}
+
+#[derive_grad]
+fn clamped(x: f64, lo: f64, hi: f64) -> f64 {
+    x.clamp(lo, hi)
+}
+
+#[test]
+fn clamp_passes_the_gradient_inside_and_to_the_acting_bound_outside() {
+    assert_eq!(clamped_grad(0.5, 0.0, 1.0), (0.5, (1.0, 0.0, 0.0)));
+    assert_eq!(clamped_grad(0.0, 0.0, 1.0), (0.0, (1.0, 0.0, 0.0)));
+    assert_eq!(clamped_grad(1.0, 0.0, 1.0), (1.0, (1.0, 0.0, 0.0)));
+    assert_eq!(clamped_grad(-3.0, 0.0, 1.0), (0.0, (0.0, 1.0, 0.0)));
+    assert_eq!(clamped_grad(7.0, 0.0, 1.0), (1.0, (0.0, 0.0, 1.0)));
+}
+
+#[derive_grad]
+fn steps(x: f64) -> f64 {
+    x.floor() + x.ceil() + x.round() + x.trunc() + x.signum()
+}
+
+#[test]
+fn floor_ceil_round_trunc_and_signum_have_zero_derivative() {
+    for x in [-2.5, -0.5, 0.0, 0.3, 1.0, 7.9] {
+        assert_eq!(steps_grad(x).1, 0.0);
+    }
+}
+
+#[derive_grad]
+fn remainder(x: f64, y: f64) -> f64 {
+    x % y
+}
+
+#[test]
+fn rem_has_partials_one_and_minus_trunc_of_the_quotient() {
+    assert_eq!(remainder_grad(7.5, 2.0), (1.5, (1.0, -3.0)));
+    assert_eq!(remainder_grad(-7.5, 2.0), (-1.5, (1.0, 3.0)));
+    assert_eq!(remainder_grad(1.0, 4.0), (1.0, (1.0, -0.0)));
+}
+
+#[derive_grad]
+fn integer_power(x: f64, n: i32) -> f64 {
+    x.powi(n)
+}
+
+#[test]
+fn powi_is_n_x_to_the_n_minus_one_and_exactly_zero_for_n_zero() {
+    assert_eq!(integer_power_grad(2.0, 3), (8.0, 12.0));
+    assert_eq!(integer_power_grad(2.0, -1), (0.5, -0.25));
+    assert_eq!(integer_power_grad(0.0, 0), (1.0, 0.0));
+    assert_eq!(integer_power_grad(f64::INFINITY, 0), (1.0, 0.0));
+    assert_eq!(integer_power_grad(0.0, 1), (0.0, 1.0));
+}
+
+#[derive_grad]
+fn real_power(x: f64, y: f64) -> f64 {
+    x.powf(y)
+}
+
+#[test]
+fn powf_has_the_textbook_partials_and_no_base_log_at_zero() {
+    let (v, (dx, dy)) = real_power_grad(2.0, 3.0);
+    assert_eq!(v, 8.0);
+    assert_eq!(dx, 12.0);
+    assert!((dy - 8.0 * 2f64.ln()).abs() < 1e-14);
+    // 0^y: ∂y would be 0 · ln 0 = NaN; the convention is 0.
+    assert_eq!(real_power_grad(0.0, 2.0), (0.0, (0.0, 0.0)));
+}
+
+#[derive_grad]
+fn root(x: f64) -> f64 {
+    x.sqrt()
+}
+
+#[test]
+fn sqrt_at_zero_has_infinite_slope() {
+    assert_eq!(root_grad(0.0), (0.0, f64::INFINITY));
+    assert_eq!(root_grad(4.0), (2.0, 0.25));
+}
+
+#[derive_grad]
+fn guarded_log(x: f64) -> f64 {
+    if x > 0.0 { x.ln() } else { 2.0 * x }
+}
+
+#[derive_grad]
+fn guarded_by_match(x: f64, n: i32) -> f64 {
+    match n {
+        0 => x.sqrt(),
+        _ => x.acos(),
+    }
+}
+
+#[test]
+fn only_the_taken_branch_is_differentiated() {
+    assert_eq!(guarded_log_grad(0.0), (0.0, 2.0));
+    assert_eq!(guarded_log_grad(-1.0), (-2.0, 2.0));
+    assert_eq!(guarded_log_grad(2.0).1, 0.5);
+    let (_, d) = guarded_by_match_grad(4.0, 0);
+    assert_eq!(d, 0.25);
+    let (_, d) = guarded_by_match_grad(0.5, 1);
+    assert!((d + 1.0 / 0.75f64.sqrt()).abs() < 1e-15);
+}
+
+#[derive_grad]
+fn rectified(x: f64) -> f64 {
+    grad::relu(x) * 3.0
+}
+
+#[test]
+fn relu_has_zero_derivative_at_zero() {
+    assert_eq!(rectified_grad(0.0), (0.0, 0.0));
+    assert_eq!(rectified_grad(2.0), (6.0, 3.0));
+    assert_eq!(rectified_grad(-2.0), (0.0, 0.0));
+}
+
+#[derive_grad]
+#[allow(unused_variables)]
+fn with_dead_nan(x: f64) -> f64 {
+    let never_used = (2.0_f64).acos();
+    let also_dead = (x * 5.0).acos() + never_used;
+    x * x
+}
+
+#[test]
+fn dead_code_contributes_nothing_even_when_it_is_nan() {
+    assert_eq!(with_dead_nan_grad(3.0), (9.0, 6.0));
+}
+
+#[derive_grad(wrt(x))]
+fn weighted(x: f64, w: f64) -> f64 {
+    x * x * w
+}
+
+#[test]
+fn wrt_restricts_grad_only_and_the_pullback_fills_every_buffer() {
+    assert_eq!(weighted_grad(3.0, 2.0), (18.0, 12.0));
+    let (mut dx, mut dw) = (0.0, 0.0);
+    weighted_pullback(3.0, 2.0, 1.0, &mut dx, &mut dw);
+    assert_eq!((dx, dw), (12.0, 9.0));
+}
