@@ -185,8 +185,8 @@ impl<'f> Emitter<'f> {
                 quote_spanned!(span=> #path(#(#args,)* #d, #(#buffers),*);)
             }
             Stmt::Effect(effect) => {
-                // The user's tokens resolve names with the user's hygiene (format strings
-                // included), so every name they mention is rebound with the user's span.
+                // The user's tokens name the user's variables (format strings included); a
+                // variable whose current version is printed under another name is rebound.
                 let text = effect.tokens.to_string();
                 let mentioned = |name: &str| {
                     text.match_indices(name).any(|(i, _)| {
@@ -197,7 +197,7 @@ impl<'f> Emitter<'f> {
                 let rebinds: Vec<TokenStream> = effect
                     .scope
                     .iter()
-                    .filter(|(name, _)| mentioned(name))
+                    .filter(|(name, n)| mentioned(name) && self.expr(*n).to_string() != *name)
                     .map(|(name, n)| {
                         let ident = Ident::new(name, self.f.node(*n).span);
                         let value = self.expr(*n);

@@ -88,12 +88,14 @@ impl Names {
             None if Some(n) == out => "out".to_owned(),
             None => String::new(),
         };
-        let name = if hint.is_empty() {
-            self.temp()
-        } else {
-            self.fresh(&hint)
+        // The user's values carry the user's span, hence the user's hygiene: the user's own
+        // tokens kept in emitted code (statement macros) can name them.
+        let (name, span) = match &node.name {
+            Some(_) => (self.fresh(&hint), node.span),
+            None if hint.is_empty() => (self.temp(), Span::call_site()),
+            None => (self.fresh(&hint), Span::call_site()),
         };
-        self.nodes.insert(n, Ident::new(&name, Span::call_site()));
+        self.nodes.insert(n, Ident::new(&name, span));
     }
 
     fn var(&mut self, f: &Function, v: VarId) -> Ident {
