@@ -14,5 +14,5 @@ pub fn derive_grad(
     attr: proc_macro::TokenStream,
     item: proc_macro::TokenStream,
 ) -> proc_macro::TokenStream {
-    engine::derive_grad(attr.into(), item.into()).into()
+    engine::derive_grad(attr.into(), &item.into()).into()
 }

@@ -77,7 +77,10 @@ impl GradientCheck {
     /// The largest absolute error over the components (0 for an empty gradient).
     #[must_use]
     pub fn max_abs_error(&self) -> f64 {
-        self.components.iter().map(|c| c.abs_error).fold(0.0, f64::max)
+        self.components
+            .iter()
+            .map(|c| c.abs_error)
+            .fold(0.0, f64::max)
     }
 }
 
@@ -214,7 +217,10 @@ mod tests {
         assert!(!err.0.components[1].ok);
         assert!((err.0.components[1].abs_error - 6.0).abs() < 1e-6);
         let text = err.to_string();
-        assert!(text.contains("over tolerance") && text.contains("1 of 2"), "{text}");
+        assert!(
+            text.contains("over tolerance") && text.contains("1 of 2"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -188,6 +188,7 @@ macro_rules! impl_real_for_primitive {
             fn from_f64(value: f64) -> Self {
                 value as $t
             }
+            #[allow(clippy::cast_lossless, reason = "one body for f64 (lossless) and f32")]
             fn from_i32(value: i32) -> Self {
                 value as $t
             }

@@ -137,7 +137,11 @@ fn a_constant_float_argument_gets_a_discarded_buffer() {
 
 #[derive_grad]
 fn call_in_branch(x: f64) -> f64 {
-    if x > 0.0 { inner(x, x) } else { grad::sigmoid(x) }
+    if x > 0.0 {
+        inner(x, x)
+    } else {
+        grad::sigmoid(x)
+    }
 }
 
 #[test]

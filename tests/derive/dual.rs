@@ -2,6 +2,8 @@
 //! function body compiles for `f64` (differentiated by `#[derive_grad]`) and for `D`
 //! (differentiated by dual arithmetic, which shares no code with the macro).
 
+#![allow(clippy::must_use_candidate, clippy::return_self_not_must_use)]
+
 use num_dual::{Dual64, DualNum};
 use std::cmp::Ordering;
 use std::ops::{Add, Div, Mul, Neg, Rem, Sub};
@@ -22,6 +24,9 @@ impl D {
     }
     pub fn is_finite(self) -> bool {
         self.re().is_finite()
+    }
+    pub fn is_nan(self) -> bool {
+        self.re().is_nan()
     }
 }
 

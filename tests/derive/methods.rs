@@ -134,7 +134,10 @@ mod ternary {
     #[test]
     fn the_path_forms_are_the_method_forms() {
         for p in [(0.5, -1.0, 1.0, 3), (3.0, -1.0, 2.0, -2)] {
-            assert_eq!(path_forms_grad(p.0, p.1, p.2, p.3), method_forms_grad(p.0, p.1, p.2, p.3));
+            assert_eq!(
+                path_forms_grad(p.0, p.1, p.2, p.3),
+                method_forms_grad(p.0, p.1, p.2, p.3)
+            );
         }
     }
 }

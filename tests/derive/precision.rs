@@ -26,7 +26,10 @@ fn f32_methods_differentiate_in_single_precision() {
         let (v, d) = f32_methods_grad(x);
         assert_eq!(v.to_bits(), f32_methods(x).to_bits());
         let expected = x.cos() * x.sin().exp() + x * x + f32::to_degrees(1.0) * 0.5 / x.sqrt();
-        assert!((d - expected).abs() <= 1e-5 * expected.abs(), "{d} vs {expected}");
+        assert!(
+            (d - expected).abs() <= 1e-5 * expected.abs(),
+            "{d} vs {expected}"
+        );
     }
 }
 

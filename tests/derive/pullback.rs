@@ -20,7 +20,7 @@ fn the_pullback_accumulates_the_scaled_gradient() {
 }
 
 #[derive_grad]
-fn identity(x: f64, y: f64) -> f64 {
+fn identity(x: f64, _y: f64) -> f64 {
     x
 }
 
@@ -33,7 +33,7 @@ fn returning_a_parameter_passes_the_seed_to_its_buffer() {
 }
 
 #[derive_grad]
-fn constant(x: f64) -> f64 {
+fn constant(_x: f64) -> f64 {
     2.0 + 0.0 * f64::from(1u8)
 }
 

@@ -38,12 +38,6 @@ impl Activity {
             && self.useful.get(id.index()).copied().unwrap_or(false)
     }
 
-    /// `true` when `id` depends on an active parameter (used by forward mode, which needs no
-    /// usefulness).
-    pub fn varied(&self, id: NodeId) -> bool {
-        self.varied.get(id.index()).copied().unwrap_or(false)
-    }
-
     fn forward(&mut self, f: &Function, block: &Block) {
         for stmt in &block.stmts {
             match stmt {

@@ -97,7 +97,10 @@ mod tests {
     #[test]
     fn all_options_parse() {
         let mut errors = Errors::default();
-        let o = parse(quote!(wrt(x, w), jvp, hessian, crate = my::grad), &mut errors);
+        let o = parse(
+            quote!(wrt(x, w), jvp, hessian, crate = my::grad),
+            &mut errors,
+        );
         assert!(errors.is_empty());
         let wrt: Vec<String> = o.wrt.unwrap().iter().map(ToString::to_string).collect();
         assert_eq!(wrt, ["x", "w"]);
@@ -107,7 +110,12 @@ mod tests {
 
     #[test]
     fn unknown_and_repeated_options_are_errors() {
-        for bad in [quote!(fast), quote!(jvp, jvp), quote!(wrt()), quote!(wrt(x), wrt(y))] {
+        for bad in [
+            quote!(fast),
+            quote!(jvp, jvp),
+            quote!(wrt()),
+            quote!(wrt(x), wrt(y)),
+        ] {
             let mut errors = Errors::default();
             parse(bad, &mut errors);
             assert!(!errors.is_empty());

@@ -36,6 +36,9 @@ impl Errors {
 
     /// The errors as `compile_error!` invocations, one per error.
     pub fn to_compile_errors(&self) -> TokenStream {
-        self.errors.iter().map(syn::Error::to_compile_error).collect()
+        self.errors
+            .iter()
+            .map(syn::Error::to_compile_error)
+            .collect()
     }
 }

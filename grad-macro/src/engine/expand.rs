@@ -16,11 +16,11 @@ use std::collections::HashSet;
 /// Expands `#[derive_grad(attr)] item`: the item unchanged, and beside it the generated
 /// functions, or, if anything is outside the subset, every error with stubs of the generated
 /// functions.
-pub fn derive_grad(attr: TokenStream, item: TokenStream) -> TokenStream {
+pub fn derive_grad(attr: TokenStream, item: &TokenStream) -> TokenStream {
     let mut errors = Errors::default();
     let options = args::parse(attr, &mut errors);
     let Ok(func) = syn::parse2::<syn::ItemFn>(item.clone()) else {
-        errors.spanned(&item, "`#[derive_grad]` applies to functions (`fn`)");
+        errors.spanned(item, "`#[derive_grad]` applies to functions (`fn`)");
         let errors = errors.to_compile_errors();
         return quote!(#item #errors);
     };
@@ -29,11 +29,14 @@ pub fn derive_grad(attr: TokenStream, item: TokenStream) -> TokenStream {
         return quote!(#item #errors);
     };
     let wrt = wrt_mask(&options, &sig, &func, &mut errors);
-    for option in [&options.jvp, &options.hessian, &options.graph].into_iter().flatten() {
+    for option in [&options.jvp, &options.hessian, &options.graph]
+        .into_iter()
+        .flatten()
+    {
         errors.spanned(option, format_args!("`{option}` is not implemented yet"));
     }
     let primal = lower::lower(&func, &sig, &mut errors);
-    let reserved = identifiers(&item);
+    let reserved = identifiers(item);
     let cx = Context {
         item: &func,
         sig: &sig,
@@ -88,7 +91,10 @@ fn differentiate(cx: &Context<'_>, primal: &Function) -> Result<TokenStream, Str
     verify(&pullback.f).map_err(|e| format!("pullback IR: {e}"))?;
 
     if std::env::var_os("GRAD_DEBUG_IR").is_some() {
-        eprintln!("{primal}\n--- grad ---\n{}\n--- pullback ---\n{}", grad.f, pullback.f);
+        eprintln!(
+            "{primal}\n--- grad ---\n{}\n--- pullback ---\n{}",
+            grad.f, pullback.f
+        );
     }
     let grad = generate::grad(cx, &grad, &graph);
     let pullback = generate::pullback(cx, &pullback, &graph);

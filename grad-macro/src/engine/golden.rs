@@ -13,7 +13,11 @@ fn expand_file(source: &str) -> String {
             items.push(item);
             continue;
         };
-        let Some(pos) = func.attrs.iter().position(|a| a.path().is_ident("derive_grad")) else {
+        let Some(pos) = func
+            .attrs
+            .iter()
+            .position(|a| a.path().is_ident("derive_grad"))
+        else {
             items.push(syn::Item::Fn(func));
             continue;
         };
@@ -22,7 +26,7 @@ fn expand_file(source: &str) -> String {
             syn::Meta::List(list) => list.tokens,
             _ => proc_macro2::TokenStream::new(),
         };
-        let expanded = super::derive_grad(args, quote::quote!(#func));
+        let expanded = super::derive_grad(args, &quote::quote!(#func));
         let parsed: syn::File = syn::parse2(expanded).expect("expansion parses as items");
         items.extend(parsed.items);
     }

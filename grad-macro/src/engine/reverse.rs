@@ -17,8 +17,8 @@
 use super::activity::Activity;
 use super::ir::builder::Builder;
 use super::ir::{
-    Arm, AssignOp, Block, Branch, BufferArg, FloatTy, Function, NodeId, Op, PullbackCall,
-    Selector, Stmt, Ty, VarId, VarKind,
+    Arm, AssignOp, Block, Branch, BufferArg, FloatTy, Function, NodeId, Op, PullbackCall, Selector,
+    Stmt, Ty, VarId, VarKind,
 };
 use super::rules::{self, Partial, RuleCx};
 use proc_macro2::Span;
@@ -54,7 +54,7 @@ pub fn reverse(primal: &Function, active: &[bool], mode: Mode) -> Adjoint {
     b.f.body = Block::default();
     let mut depth = vec![1; primal.nodes.len()];
     let mut bound = vec![false; primal.nodes.len()];
-    scan(primal, &primal.body, 1, &mut depth, &mut bound);
+    scan(&primal.body, 1, &mut depth, &mut bound);
     for stmt in &primal.body.stmts {
         b.push(stmt.clone());
         if let Stmt::Let(n) = stmt {
@@ -63,7 +63,9 @@ pub fn reverse(primal: &Function, active: &[bool], mode: Mode) -> Adjoint {
     }
     b.fold = true;
 
-    let ret_ty = primal.ret.map_or(Ty::Float(FloatTy::F64), |r| primal.node(r).ty);
+    let ret_ty = primal
+        .ret
+        .map_or(Ty::Float(FloatTy::F64), |r| primal.node(r).ty);
     let seed = match mode {
         Mode::Grad => {
             let var = b.f.add_var("d_out", ret_ty, VarKind::Local);
@@ -127,7 +129,7 @@ pub fn reverse(primal: &Function, active: &[bool], mode: Mode) -> Adjoint {
 }
 
 /// Records each primal node's block depth (1 = top level) and whether it is let-bound.
-fn scan(f: &Function, block: &Block, d: usize, depth: &mut [usize], bound: &mut [bool]) {
+fn scan(block: &Block, d: usize, depth: &mut [usize], bound: &mut [bool]) {
     for stmt in &block.stmts {
         match stmt {
             Stmt::Let(n) => {
@@ -136,7 +138,7 @@ fn scan(f: &Function, block: &Block, d: usize, depth: &mut [usize], bound: &mut 
             }
             Stmt::Branch(branch) => {
                 for arm in &branch.arms {
-                    scan(f, &arm.block, d + 1, depth, bound);
+                    scan(&arm.block, d + 1, depth, bound);
                 }
                 for out in &branch.outputs {
                     depth[out.index()] = d;

@@ -47,10 +47,12 @@ pub fn passes_derivative(f: &Function, node: NodeId, i: usize) -> bool {
         Op::Neg | Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Rem | Op::Call(_) | Op::Cast(_) => {
             true
         }
-        Op::Math(m) => !matches!(
-            m,
-            Math::Signum | Math::Floor | Math::Ceil | Math::Round | Math::Trunc
-        ) && m.float_operand(i),
+        Op::Math(m) => {
+            !matches!(
+                m,
+                Math::Signum | Math::Floor | Math::Ceil | Math::Round | Math::Trunc
+            ) && m.float_operand(i)
+        }
         Op::Select => i > 0,
         Op::NoGrad
         | Op::Param(_)
@@ -72,9 +74,13 @@ pub fn passes_derivative(f: &Function, node: NodeId, i: usize) -> bool {
 
 /// ∂ op / ∂ operand `i`. Calls are not here: they are differentiated by calling the
 /// callee's own pullback or jvp.
+#[allow(
+    clippy::match_same_arms,
+    reason = "the table has one arm per op, even when two agree"
+)]
 pub fn partial(op: Op, i: usize, cx: &mut dyn RuleCx) -> Option<Partial> {
-    let mut r = R { cx };
     use Partial::{Over, Times};
+    let mut r = R { cx };
     Some(match (op, i) {
         (Op::Neg, _) => Times(r.c(-1.0)), //            d(−a) = −da
         (Op::Add, _) => Times(r.c(1.0)),  //            d(a + b) = da + db
@@ -110,6 +116,10 @@ pub fn partial(op: Op, i: usize, cx: &mut dyn RuleCx) -> Option<Partial> {
     })
 }
 
+#[allow(
+    clippy::match_same_arms,
+    reason = "the table has one arm per op, even when two agree"
+)]
 fn math(m: Math, i: usize, r: &mut R<'_>) -> Option<Partial> {
     use Partial::{Over, Times};
     Some(match (m, i) {
@@ -296,17 +306,17 @@ fn math(m: Math, i: usize, r: &mut R<'_>) -> Option<Partial> {
         (Math::Clamp, k) => {
             // 1 to `a` inside [lo, hi]; below or above, the bound that acts gets it.
             let (a, lo, hi) = (r.arg(0), r.arg(1), r.arg(2));
-            let below = r.cmp(Cmp::Lt, a, lo, Ty::Bool);
-            let above = r.cmp(Cmp::Gt, a, hi, Ty::Bool);
             let (one, zero) = (r.c(1.0), r.c(0.0));
-            Times(match k {
+            let acting = match k {
                 0 => {
-                    let inside = r.select(above, zero, one);
-                    r.select(below, zero, inside)
+                    let above_lo = r.cmp(Cmp::Le, lo, a, Ty::Bool);
+                    let below_hi = r.cmp(Cmp::Le, a, hi, Ty::Bool);
+                    r.bin(Op::And, above_lo, below_hi, Ty::Bool)
                 }
-                1 => r.select(below, one, zero),
-                _ => r.select(above, one, zero),
-            })
+                1 => r.cmp(Cmp::Lt, a, lo, Ty::Bool),
+                _ => r.cmp(Cmp::Gt, a, hi, Ty::Bool),
+            };
+            Times(r.select(acting, one, zero))
         }
         (Math::MulAdd, 0) => Times(r.arg(1)), //        d(a·b + c) = b·da + a·db + dc
         (Math::MulAdd, 1) => Times(r.arg(0)),
@@ -348,11 +358,23 @@ impl R<'_> {
             _ => self.c(double),
         }
     }
+    /// `::core::f64::consts::NAME` (or `f32`): named, exact, and what a reader expects.
+    fn named_constant(&mut self, name: &str, double: f64, single: f32) -> NodeId {
+        let (fty, span) = (self.cx.float_ty(), self.cx.span());
+        let tokens = match fty {
+            FloatTy::F32 => format!("::core::f32::consts::{name}"),
+            FloatTy::Generic(_) => return self.constant(double, single),
+            FloatTy::F64 | FloatTy::Lit => format!("::core::f64::consts::{name}"),
+        };
+        let b = self.cx.builder();
+        let sym = b.f.intern(tokens.parse().unwrap_or_default());
+        b.leaf(Op::Const(sym), Ty::Float(fty), span)
+    }
     fn ln2(&mut self) -> NodeId {
-        self.constant(std::f64::consts::LN_2, std::f32::consts::LN_2)
+        self.named_constant("LN_2", std::f64::consts::LN_2, std::f32::consts::LN_2)
     }
     fn ln10(&mut self) -> NodeId {
-        self.constant(std::f64::consts::LN_10, std::f32::consts::LN_10)
+        self.named_constant("LN_10", std::f64::consts::LN_10, std::f32::consts::LN_10)
     }
     fn int(&mut self, value: i128) -> NodeId {
         let span = self.cx.span();

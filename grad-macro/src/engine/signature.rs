@@ -51,7 +51,9 @@ pub fn scalar_ty(ty: &Type) -> Option<Ty> {
     match ty {
         Type::Paren(inner) => scalar_ty(&inner.elem),
         Type::Group(inner) => scalar_ty(&inner.elem),
-        Type::Path(path) if path.qself.is_none() => scalar_named(&path.path.get_ident()?.to_string()),
+        Type::Path(path) if path.qself.is_none() => {
+            scalar_named(&path.path.get_ident()?.to_string())
+        }
         _ => None,
     }
 }
@@ -78,16 +80,28 @@ pub fn analyze(item: &syn::ItemFn, errors: &mut Errors) -> Option<Signature> {
         ok = false;
     };
     if let Some(asyncness) = &sig.asyncness {
-        refuse(asyncness, "`async fn` cannot be differentiated; `#[derive_grad]` supports plain `fn`");
+        refuse(
+            asyncness,
+            "`async fn` cannot be differentiated; `#[derive_grad]` supports plain `fn`",
+        );
     }
     if let syn::Safety::Unsafe(token) = &sig.safety {
-        refuse(token, "`unsafe fn` is not supported by `#[derive_grad]`; it differentiates safe Rust");
+        refuse(
+            token,
+            "`unsafe fn` is not supported by `#[derive_grad]`; it differentiates safe Rust",
+        );
     }
     if let Some(abi) = &sig.abi {
-        refuse(abi, "`extern` functions are not supported by `#[derive_grad]`");
+        refuse(
+            abi,
+            "`extern` functions are not supported by `#[derive_grad]`",
+        );
     }
     if let Some(variadic) = &sig.variadic {
-        refuse(variadic, "variadic functions are not supported by `#[derive_grad]`");
+        refuse(
+            variadic,
+            "variadic functions are not supported by `#[derive_grad]`",
+        );
     }
     for param in sig.generics.type_params() {
         refuse(
@@ -96,7 +110,10 @@ pub fn analyze(item: &syn::ItemFn, errors: &mut Errors) -> Option<Signature> {
         );
     }
     if let Some(where_clause) = &sig.generics.where_clause {
-        refuse(where_clause, "`where` clauses are not supported by `#[derive_grad]`");
+        refuse(
+            where_clause,
+            "`where` clauses are not supported by `#[derive_grad]`",
+        );
     }
 
     let mut params = Vec::new();
@@ -114,7 +131,10 @@ pub fn analyze(item: &syn::ItemFn, errors: &mut Errors) -> Option<Signature> {
                     }
                     Pat::Wild(w) => (Ident::new(&format!("arg{i}"), w.span()), false),
                     other => {
-                        refuse(other, "only plain parameter names are supported (`x: f64`), not patterns");
+                        refuse(
+                            other,
+                            "only plain parameter names are supported (`x: f64`), not patterns",
+                        );
                         continue;
                     }
                 };
@@ -132,16 +152,17 @@ pub fn analyze(item: &syn::ItemFn, errors: &mut Errors) -> Option<Signature> {
     }
 
     let ret = match &sig.output {
-        ReturnType::Type(_, ty) => match scalar_ty(ty) {
-            Some(Ty::Float(f)) => Some((f, (**ty).clone())),
-            _ => {
+        ReturnType::Type(_, ty) => {
+            if let Some(Ty::Float(f)) = scalar_ty(ty) {
+                Some((f, (**ty).clone()))
+            } else {
                 refuse(
                     ty,
                     "`#[derive_grad]` needs a function returning a float (`f64` or `f32`)",
                 );
                 None
             }
-        },
+        }
         ReturnType::Default => {
             refuse(
                 &sig.ident,
@@ -154,7 +175,10 @@ pub fn analyze(item: &syn::ItemFn, errors: &mut Errors) -> Option<Signature> {
     if !ok {
         return None;
     }
-    if params.iter().all(|p| matches!(p.kind, ParamKind::Inactive(_))) {
+    if params
+        .iter()
+        .all(|p| matches!(p.kind, ParamKind::Inactive(_)))
+    {
         errors.spanned(
             &sig.inputs,
             "`#[derive_grad]` needs at least one float parameter (`f64` or `f32`) to differentiate",
@@ -197,7 +221,10 @@ fn param_kind(ty: &Type, refuse: &mut dyn FnMut(&dyn quote::ToTokens, &str)) -> 
             None
         }
         Type::ImplTrait(_) => {
-            refuse(ty, "`impl Trait` parameters are not supported by `#[derive_grad]`");
+            refuse(
+                ty,
+                "`impl Trait` parameters are not supported by `#[derive_grad]`",
+            );
             None
         }
         // Other data (configuration structs, strings) is passed through as a constant.

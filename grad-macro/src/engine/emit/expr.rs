@@ -92,19 +92,32 @@ impl Emitter<'_> {
                 };
                 (tokens, Prec::Unary)
             }
-            Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Rem | Op::Bit(_) | Op::Cmp(_) | Op::And
+            Op::Add
+            | Op::Sub
+            | Op::Mul
+            | Op::Div
+            | Op::Rem
+            | Op::Bit(_)
+            | Op::Cmp(_)
+            | Op::And
             | Op::Or => self.binary(n),
             Op::Math(m) => {
                 let receiver = self.receiver(arg(0));
                 let method = proc_macro2::Ident::new(m.name(), span);
                 let rest: Vec<TokenStream> = node.args[1..].iter().map(|&a| self.expr(a)).collect();
-                (quote_spanned!(span=> #receiver.#method(#(#rest),*)), Prec::Atom)
+                (
+                    quote_spanned!(span=> #receiver.#method(#(#rest),*)),
+                    Prec::Atom,
+                )
             }
             Op::Method(sym) => {
                 let receiver = self.receiver(arg(0));
                 let method = self.f.sym(sym);
                 let rest: Vec<TokenStream> = node.args[1..].iter().map(|&a| self.expr(a)).collect();
-                (quote_spanned!(span=> #receiver.#method(#(#rest),*)), Prec::Atom)
+                (
+                    quote_spanned!(span=> #receiver.#method(#(#rest),*)),
+                    Prec::Atom,
+                )
             }
             Op::Field(sym) => {
                 let base = self.receiver(arg(0));
@@ -209,7 +222,10 @@ impl Emitter<'_> {
         let lit = self.f.lit(lit);
         if let Some(tokens) = &lit.tokens {
             let negative = tokens.to_string().starts_with('-');
-            return (tokens.clone(), if negative { Prec::Unary } else { Prec::Atom });
+            return (
+                tokens.clone(),
+                if negative { Prec::Unary } else { Prec::Atom },
+            );
         }
         let tokens = match lit.value {
             LitValue::Bool(true) => quote!(true),
@@ -233,7 +249,11 @@ impl Emitter<'_> {
             _ => FloatTy::Lit,
         };
         if !v.is_finite() {
-            let t = if fty == FloatTy::F32 { quote!(f32) } else { quote!(f64) };
+            let t = if fty == FloatTy::F32 {
+                quote!(f32)
+            } else {
+                quote!(f64)
+            };
             let name = if v.is_nan() {
                 quote!(NAN)
             } else if v > 0.0 {
@@ -252,10 +272,7 @@ impl Emitter<'_> {
                     _ => return (TokenStream::new(), Prec::Atom),
                 });
                 let value = Literal::f64_unsuffixed(v);
-                return (
-                    quote!(<#t as #krate::Real>::from_f64(#value)),
-                    Prec::Atom,
-                );
+                return (quote!(<#t as #krate::Real>::from_f64(#value)), Prec::Atom);
             }
             FloatTy::F64 | FloatTy::Lit => Literal::f64_unsuffixed(v.abs()),
         };

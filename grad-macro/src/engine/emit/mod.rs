@@ -286,7 +286,12 @@ impl<'f> Emitter<'f> {
 
     /// The callee's path with `suffix` on its last segment (`g` → `g_pullback`), spanned at
     /// the user's call so that a missing or mistyped pullback is reported there.
-    fn suffixed(&self, callee: crate::engine::ir::SymId, suffix: &str, span: proc_macro2::Span) -> TokenStream {
+    fn suffixed(
+        &self,
+        callee: crate::engine::ir::SymId,
+        suffix: &str,
+        span: proc_macro2::Span,
+    ) -> TokenStream {
         let tokens = self.f.sym(callee).clone();
         match syn::parse2::<syn::Path>(tokens.clone()) {
             Ok(mut path) => {
@@ -303,7 +308,9 @@ impl<'f> Emitter<'f> {
 /// The nested branch of an `else` arm that holds nothing else, printed as `else if`.
 fn else_if_chain(block: &Block, no_outputs: bool) -> Option<&Branch> {
     match &block.stmts[..] {
-        [Stmt::Branch(b)] if no_outputs && b.outputs.is_empty() && matches!(b.selector, Selector::If(_)) => {
+        [Stmt::Branch(b)]
+            if no_outputs && b.outputs.is_empty() && matches!(b.selector, Selector::If(_)) =>
+        {
             Some(b)
         }
         _ => None,
@@ -318,7 +325,15 @@ fn decide_inline(f: &Function, graph: &[bool]) -> Vec<bool> {
     let mut uses = vec![0_usize; n];
     let mut site = vec![usize::MAX; n];
     let mut next_block = 0;
-    count(f, &f.body, &mut next_block, &mut bound, &mut home, &mut uses, &mut site);
+    count(
+        f,
+        &f.body,
+        &mut next_block,
+        &mut bound,
+        &mut home,
+        &mut uses,
+        &mut site,
+    );
     if let Some(ret) = f.ret {
         reference(f, ret, 0, &bound, &mut uses, &mut site, false);
     }
@@ -419,7 +434,15 @@ fn reference(
     let node = f.node(n);
     if !bound[n.index()] && !node.op.is_leaf() {
         for &a in &node.args {
-            reference(f, a, block, bound, uses, site, condition || node.op.is_condition());
+            reference(
+                f,
+                a,
+                block,
+                bound,
+                uses,
+                site,
+                condition || node.op.is_condition(),
+            );
         }
     }
 }

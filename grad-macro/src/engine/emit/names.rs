@@ -58,7 +58,13 @@ impl Names {
         names
     }
 
-    fn block(&mut self, f: &Function, block: &Block, bound: &dyn Fn(NodeId) -> bool, out: Option<NodeId>) {
+    fn block(
+        &mut self,
+        f: &Function,
+        block: &Block,
+        bound: &dyn Fn(NodeId) -> bool,
+        out: Option<NodeId>,
+    ) {
         for stmt in &block.stmts {
             match stmt {
                 Stmt::Let(n) if bound(*n) => self.node(f, *n, out),
@@ -132,10 +138,14 @@ impl Names {
         if self.taken.insert(hint.to_owned()) {
             return hint.to_owned();
         }
-        (1..)
-            .map(|k| format!("{hint}_{k}"))
-            .find(|name| self.taken.insert(name.clone()))
-            .unwrap_or_else(|| hint.to_owned())
+        let mut k = 1;
+        loop {
+            let name = format!("{hint}_{k}");
+            if self.taken.insert(name.clone()) {
+                return name;
+            }
+            k += 1;
+        }
     }
 
     /// The name of a bound node.

@@ -36,7 +36,11 @@ impl Function {
                 Stmt::Let(id) => {
                     let node = self.node(*id);
                     let args: Vec<String> = node.args.iter().map(|a| format!("%{}", a.0)).collect();
-                    let hoisted = if self.hoisted.contains(id) { " hoisted" } else { "" };
+                    let hoisted = if self.hoisted.contains(id) {
+                        " hoisted"
+                    } else {
+                        ""
+                    };
                     let _ = write!(
                         out,
                         "{pad}%{} = {} {} : {}{hoisted}",

@@ -60,6 +60,7 @@ pub enum FloatTy {
     /// An unsuffixed literal whose precision comes from where it is used.
     Lit,
     /// A type parameter bounded by `Real`; the symbol is its name.
+    #[expect(dead_code, reason = "constructed once generic float functions land")]
     Generic(SymId),
 }
 
@@ -188,6 +189,7 @@ pub struct Branch {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum AssignOp {
     /// `v = x`
+    #[expect(dead_code, reason = "constructed once loop-carried variables land")]
     Set,
     /// `v += x`
     Add,

@@ -124,7 +124,10 @@ impl Verifier<'_> {
                     self.scopes.push(HashSet::new());
                     self.declared.push(HashSet::new());
                     let inner = self.block(&arm.block);
-                    let yields = arm.yields.iter().try_for_each(|&y| self.use_node(y, "yield"));
+                    let yields = arm
+                        .yields
+                        .iter()
+                        .try_for_each(|&y| self.use_node(y, "yield"));
                     self.scopes.pop();
                     self.declared.pop();
                     inner?;
@@ -186,7 +189,12 @@ mod tests {
         let x = b.leaf(Op::Param(0), f64t, Span::call_site());
         let c = b.bool(true, Span::call_site());
         b.open();
-        let s = b.add(Op::Math(crate::engine::ir::Math::Sqrt), vec![x], f64t, Span::call_site());
+        let s = b.add(
+            Op::Math(crate::engine::ir::Math::Sqrt),
+            vec![x],
+            f64t,
+            Span::call_site(),
+        );
         let arm = b.close();
         b.push(Stmt::Branch(Branch {
             selector: Selector::If(c),

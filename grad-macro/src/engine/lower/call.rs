@@ -120,7 +120,9 @@ impl Lowerer<'_> {
         Some(match float_ty {
             // Differentiated through `path_pullback` when an argument turns out active.
             Some(ty) => self.b.add(Op::Call(callee), args, ty, c.span()),
-            None => self.b.add(Op::ConstCall(callee), args, Ty::Unknown, c.span()),
+            None => self
+                .b
+                .add(Op::ConstCall(callee), args, Ty::Unknown, c.span()),
         })
     }
 

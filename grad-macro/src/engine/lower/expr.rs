@@ -30,10 +30,9 @@ impl Lowerer<'_> {
                             self.do_return(v);
                         }
                     }
-                    None => self.errors.spanned(
-                        r,
-                        "`return` needs a value: the function returns a float",
-                    ),
+                    None => self
+                        .errors
+                        .spanned(r, "`return` needs a value: the function returns a float"),
                 }
                 None
             }
@@ -81,7 +80,12 @@ impl Lowerer<'_> {
         self.b.user_literal(value, tokens, ty, span)
     }
 
-    fn constant(&mut self, tokens: proc_macro2::TokenStream, ty: Ty, span: proc_macro2::Span) -> NodeId {
+    fn constant(
+        &mut self,
+        tokens: proc_macro2::TokenStream,
+        ty: Ty,
+        span: proc_macro2::Span,
+    ) -> NodeId {
         let sym = self.b.f.intern(tokens);
         self.b.leaf(Op::Const(sym), ty, span)
     }
@@ -117,7 +121,10 @@ impl Lowerer<'_> {
                     LitValue::Bool(_) => None,
                 };
                 if let Some(value) = value {
-                    return Some(self.b.user_literal(value, u.to_token_stream(), ty, u.span()));
+                    return Some(
+                        self.b
+                            .user_literal(value, u.to_token_stream(), ty, u.span()),
+                    );
                 }
             }
         }
@@ -129,7 +136,8 @@ impl Lowerer<'_> {
             // `*r` for a reference to inactive data: the value itself.
             UnOp::Deref(_) => return Some(arg),
             _ => {
-                self.errors.spanned(u, "this unary operator is not supported");
+                self.errors
+                    .spanned(u, "this unary operator is not supported");
                 return Some(self.poison(u.span()));
             }
         };
@@ -174,7 +182,8 @@ impl Lowerer<'_> {
             }
         };
         if matches!(op, Op::Bit(_)) && (ta.is_float() || tb.is_float()) {
-            self.errors.spanned(whole, "bit operators do not apply to floats");
+            self.errors
+                .spanned(whole, "bit operators do not apply to floats");
         }
         Some(self.b.add(op, vec![a, b], ty, span))
     }
@@ -208,7 +217,10 @@ impl Lowerer<'_> {
             return Some(self.poison(f.span()));
         }
         let member = self.b.f.intern(f.member.to_token_stream());
-        Some(self.b.add(Op::Field(member), vec![base], Ty::Unknown, f.span()))
+        Some(
+            self.b
+                .add(Op::Field(member), vec![base], Ty::Unknown, f.span()),
+        )
     }
 }
 

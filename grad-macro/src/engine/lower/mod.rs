@@ -39,7 +39,6 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Option
         b: Builder::new(Function::default()),
         errors,
         scopes: vec![Vec::new()],
-        ret_ty: Ty::Float(sig.ret),
     };
     for (i, p) in sig.params.iter().enumerate() {
         let ty = match p.kind {
@@ -110,7 +109,6 @@ struct Lowerer<'e> {
     b: Builder,
     errors: &'e mut Errors,
     scopes: Vec<Vec<(String, Binding)>>,
-    ret_ty: Ty,
 }
 
 impl Lowerer<'_> {
@@ -196,8 +194,8 @@ impl Lowerer<'_> {
                 return None;
             }
             let rest = &stmts[i + 1..];
-            if let Some(value) = self.nested_return(stmt, rest, tail) {
-                return value;
+            if let (Some(keep), syn::Stmt::Expr(e, _)) = (nests_rest(stmt, rest), stmt) {
+                return self.branch_expr(e, Some((keep, rest.to_vec())), tail);
             }
             if let (true, syn::Stmt::Expr(e, None)) = (rest.is_empty(), stmt) {
                 return self.tail_value(e, tail);
@@ -244,44 +242,10 @@ impl Lowerer<'_> {
         value
     }
 
-    /// `if c { return a; } rest` (any branch in which every arm either always returns or
-    /// never does, and exactly one arm falls through): lowers `rest` inside the arm that
-    /// falls through, which reads like the user's intent and needs no flag.
-    fn nested_return(
-        &mut self,
-        stmt: &syn::Stmt,
-        rest: &[&syn::Stmt],
-        tail: Tail,
-    ) -> Option<Option<NodeId>> {
-        let syn::Stmt::Expr(e, semi) = stmt else {
-            return None;
-        };
-        if rest.is_empty() && semi.is_none() {
-            return None;
-        }
-        let arms = syntax::branch_arms(e)?;
-        let falls_through: Vec<usize> = arms
-            .iter()
-            .enumerate()
-            .filter(|(_, a)| !syntax::always_returns_arm(a))
-            .map(|(i, _)| i)
-            .collect();
-        if falls_through.len() != 1
-            || falls_through.len() == arms.len()
-            || arms
-                .iter()
-                .any(|a| !syntax::always_returns_arm(a) && syntax::may_return_arm(a))
-        {
-            return None;
-        }
-        let keep = falls_through[0];
-        Some(self.branch_expr(e, Some((keep, rest.to_vec())), tail))
-    }
-
     /// After a statement that may have returned: `if returned {} else { rest }`.
     fn guarded_rest(&mut self, rest: Vec<&syn::Stmt>, tail: Tail) -> Option<NodeId> {
         let flag = self.lookup(RETURNED).map(|b| b.node)?;
-        let span = rest.first().map_or_else(Span::call_site, |s| s.span());
+        let span = rest.first().map_or_else(Span::call_site, Spanned::span);
         self.branch(
             Selector::If(flag),
             vec![ArmBody::Returned, ArmBody::Rest(rest)],
@@ -312,6 +276,10 @@ impl Lowerer<'_> {
                 "only simple bindings are supported (`let x = …`, `let mut x: f64 = …`), not \
                  patterns",
             );
+            // The initializer may hold more errors worth reporting now.
+            if let Some(init) = &local.init {
+                let _ = self.value_or_diverge(&init.expr);
+            }
             return;
         };
         if let Some((else_token, _)) = local.init.as_ref().and_then(|i| i.diverge.as_ref()) {
@@ -385,13 +353,7 @@ impl Lowerer<'_> {
     }
 
     /// `x = e` or `x op= e`.
-    fn assign(
-        &mut self,
-        target: &syn::Expr,
-        op: Option<Op>,
-        value: &syn::Expr,
-        whole: &syn::Expr,
-    ) {
+    fn assign(&mut self, target: &syn::Expr, op: Option<Op>, value: &syn::Expr, whole: &syn::Expr) {
         let Some(ident) = syntax::plain_ident(target) else {
             self.errors.spanned(
                 target,
@@ -465,7 +427,10 @@ impl Lowerer<'_> {
                         other => ArmBody::Expr(other, None),
                     },
                 };
-                (Selector::If(cond), vec![ArmBody::Block(&i.then_branch), els])
+                (
+                    Selector::If(cond),
+                    vec![ArmBody::Block(&i.then_branch), els],
+                )
             }
             syn::Expr::Match(m) => self.match_arms(m)?,
             syn::Expr::Paren(p) => return self.branch_expr(&p.expr, nest, tail),
@@ -519,7 +484,9 @@ impl Lowerer<'_> {
                 }
                 match (tail, e) {
                     (Tail::Value, _) => self.value_or_diverge(e),
-                    (_, syn::Expr::Block(b)) if b.label.is_none() => self.block_stmts(&b.block, tail),
+                    (_, syn::Expr::Block(b)) if b.label.is_none() => {
+                        self.block_stmts(&b.block, tail)
+                    }
                     _ => self.tail_value(e, tail),
                 }
             }
@@ -655,7 +622,8 @@ impl Lowerer<'_> {
             );
             return self.poison(e.span());
         }
-        self.value_or_diverge(e).unwrap_or_else(|| self.poison(e.span()))
+        self.value_or_diverge(e)
+            .unwrap_or_else(|| self.poison(e.span()))
     }
 
     /// The arms of a `match` on an integer.
@@ -698,6 +666,26 @@ impl Lowerer<'_> {
     }
 }
 
+/// `if c { return a; } rest` (any branch in which every arm either always returns or never
+/// does, and exactly one arm falls through): the arm into which `rest` is lowered, which reads
+/// like the user's intent and needs no flag.
+fn nests_rest(stmt: &syn::Stmt, rest: &[&syn::Stmt]) -> Option<usize> {
+    let syn::Stmt::Expr(e, semi) = stmt else {
+        return None;
+    };
+    if rest.is_empty() && semi.is_none() {
+        return None;
+    }
+    let arms = syntax::branch_arms(e)?;
+    let mut falls_through = arms
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| !syntax::always_returns_arm(a));
+    let (keep, arm) = falls_through.next()?;
+    let one_returns = falls_through.next().is_none() && arms.len() > 1;
+    (one_returns && !syntax::may_return_arm(arm)).then_some(keep)
+}
+
 /// An arm after lowering: its block, its value, and the environment at its end.
 struct LoweredArm {
     block: super::ir::Block,
@@ -711,10 +699,10 @@ mod tests {
     use crate::engine::{ir::verify::verify, signature};
 
     /// Lowers `item` and returns the textual IR (or the errors).
-    pub fn lower_text(item: syn::ItemFn) -> String {
+    fn lower_text(item: &syn::ItemFn) -> String {
         let mut errors = Errors::default();
-        let sig = signature::analyze(&item, &mut errors).expect("signature");
-        match super::lower(&item, &sig, &mut errors) {
+        let sig = signature::analyze(item, &mut errors).expect("signature");
+        match super::lower(item, &sig, &mut errors) {
             Some(f) => {
                 verify(&f).expect("lowered IR verifies");
                 f.to_text()
@@ -724,25 +712,72 @@ mod tests {
     }
 
     #[test]
-    fn smoke() {
-        let items: [syn::ItemFn; 3] = [
-            syn::parse_quote! {
-                fn f(x: f64, y: f64, z: f64) -> f64 { let a = x + y; let b = y.max(z); a * b }
-            },
-            syn::parse_quote! {
-                fn f(x: f64) -> f64 { if x < 0.0 { return 0.0; } let s = x.sqrt(); s * 2.0 }
-            },
-            syn::parse_quote! {
-                fn f(x: f64, n: i32) -> f64 {
-                    let mut acc = x;
-                    if x > 1.0 { acc *= x; } else { acc += 1.0; }
-                    match n { 0 => acc, k @ 1..=3 => acc * (k as f64), _ => return -acc }
-                }
-            },
-        ];
-        for item in items {
-            println!("{} stmts", item.block.stmts.len());
-            println!("{}\n", lower_text(item));
-        }
+    fn straight_line_code_is_one_node_per_operation_in_order() {
+        let ir = lower_text(&syn::parse_quote! {
+            fn f(x: f64, y: f64, z: f64) -> f64 { let a = x + y; let b = y.max(z); a * b }
+        });
+        let lines: Vec<&str> = ir.lines().map(str::trim).collect();
+        assert_eq!(lines.len(), 6, "{ir}");
+        assert!(lines[1].ends_with("= add %0 %1 : f64  // a"), "{ir}");
+        assert!(lines[2].ends_with("= math.max %1 %2 : f64  // b"), "{ir}");
+        let product = lines[3].split(' ').next().unwrap_or_default();
+        assert!(lines[3].contains("= mul %"), "{ir}");
+        assert_eq!(lines[4], format!("return {product}"));
+    }
+
+    #[test]
+    fn an_early_return_becomes_an_if_else_without_a_flag() {
+        let ir = lower_text(&syn::parse_quote! {
+            fn f(x: f64) -> f64 { if x < 0.0 { return 0.0; } let s = x.sqrt(); s * 2.0 }
+        });
+        assert_eq!(ir.matches("if %").count(), 1, "{ir}");
+        assert!(!ir.contains("true"), "no return flag: {ir}");
+        assert!(ir.contains("math.sqrt"), "{ir}");
+    }
+
+    #[test]
+    fn a_return_that_may_happen_guards_the_rest_of_the_block() {
+        let ir = lower_text(&syn::parse_quote! {
+            fn f(x: f64) -> f64 {
+                let mut a = x;
+                if x > 0.0 { if x > 1.0 { return a; } a += 1.0; }
+                a * a
+            }
+        });
+        // The inner `if` may return, so the rest is guarded by the flag: the last branch is
+        // selected by one of the outputs of the branch before it.
+        assert_eq!(ir.matches("if %").count(), 3, "{ir}");
+        let outputs: Vec<&str> = ir
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("} -> "))
+            .collect();
+        let guard = ir
+            .lines()
+            .rev()
+            .find_map(|l| l.trim().strip_prefix("if "))
+            .unwrap_or("");
+        let flag = guard.trim_end_matches(" {");
+        assert!(outputs[1].split(' ').any(|o| o == flag), "{ir}");
+    }
+
+    #[test]
+    fn assignments_in_arms_merge_into_one_output_per_variable() {
+        let ir = lower_text(&syn::parse_quote! {
+            fn f(x: f64) -> f64 {
+                let mut acc = x;
+                if x > 1.0 { acc *= x; } else { acc += 1.0; }
+                acc
+            }
+        });
+        assert!(ir.contains("yield %"), "{ir}");
+        assert_eq!(ir.matches("} -> ").count(), 1, "{ir}");
+    }
+
+    #[test]
+    fn a_match_binding_is_the_scrutinee() {
+        let ir = lower_text(&syn::parse_quote! {
+            fn f(x: f64, n: i32) -> f64 { match n { 0 => x, k => x * (k as f64) } }
+        });
+        assert!(ir.contains("cast f64 %1"), "{ir}");
     }
 }

@@ -81,7 +81,9 @@ fn always_returns(e: &Expr) -> bool {
         Expr::Paren(p) => always_returns(&p.expr),
         Expr::If(i) => {
             always_returns_block(&i.then_branch)
-                && i.else_branch.as_ref().is_some_and(|(_, e)| always_returns(e))
+                && i.else_branch
+                    .as_ref()
+                    .is_some_and(|(_, e)| always_returns(e))
         }
         Expr::Match(m) => !m.arms.is_empty() && m.arms.iter().all(|a| always_returns(&a.body)),
         _ => false,
@@ -111,9 +113,11 @@ pub enum LetBinding {
 /// The binding a `let` pattern makes, or `Err` for patterns outside the subset.
 pub fn binding_of(pat: &Pat) -> Result<LetBinding, ()> {
     match pat {
-        Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
-            Ok(LetBinding::Name(p.ident.clone(), p.mutability.is_some(), None))
-        }
+        Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => Ok(LetBinding::Name(
+            p.ident.clone(),
+            p.mutability.is_some(),
+            None,
+        )),
         Pat::Wild(_) => Ok(LetBinding::Wild),
         Pat::Type(t) => match binding_of(&t.pat)? {
             LetBinding::Name(ident, mutable, _) => {
@@ -155,7 +159,7 @@ pub fn plain_ident(e: &Expr) -> Option<&Ident> {
 /// A `match` pattern with its bindings removed (the emitted code replays the match without
 /// binding anything), and the name it binds the scrutinee to, if any. `Err` holds the part
 /// of the pattern outside the subset.
-pub fn sanitize_pattern(pat: &Pat) -> Result<(TokenStream, Option<String>), Pat> {
+pub fn sanitize_pattern(pat: &Pat) -> Result<(TokenStream, Option<String>), Box<Pat>> {
     match pat {
         Pat::Lit(_) | Pat::Range(_) | Pat::Wild(_) | Pat::Path(_) | Pat::Const(_) => {
             Ok((pat.to_token_stream(), None))
@@ -166,11 +170,14 @@ pub fn sanitize_pattern(pat: &Pat) -> Result<(TokenStream, Option<String>), Pat>
             Ok((pat.to_token_stream(), None))
         }
         Pat::Ident(p) if p.by_ref.is_none() && p.mutability.is_none() => match &p.subpat {
-            None => Ok((quote::quote_spanned!(p.ident.span()=> _), Some(p.ident.to_string()))),
+            None => Ok((
+                quote::quote_spanned!(p.ident.span()=> _),
+                Some(p.ident.to_string()),
+            )),
             Some((_, sub)) => {
                 let (tokens, inner) = sanitize_pattern(sub)?;
                 if inner.is_some() {
-                    return Err(pat.clone());
+                    return Err(Box::new(pat.clone()));
                 }
                 Ok((tokens, Some(p.ident.to_string())))
             }
@@ -180,12 +187,12 @@ pub fn sanitize_pattern(pat: &Pat) -> Result<(TokenStream, Option<String>), Pat>
             for case in &or.cases {
                 match sanitize_pattern(case)? {
                     (tokens, None) => cases.push(tokens),
-                    (_, Some(_)) => return Err(case.clone()),
+                    (_, Some(_)) => return Err(Box::new(case.clone())),
                 }
             }
             Ok((quote::quote!(#(#cases)|*), None))
         }
-        other => Err(other.clone()),
+        other => Err(Box::new(other.clone())),
     }
 }
 
@@ -204,11 +211,21 @@ mod tests {
 
     #[test]
     fn return_shapes_are_recognised() {
-        let e: Expr = parse_quote!(if c { return 1.0; } else { x = 2.0; });
+        let e: Expr = parse_quote!(if c {
+            return 1.0;
+        } else {
+            x = 2.0;
+        });
         let arms = branch_arms(&e).unwrap();
         assert!(always_returns_arm(&arms[0]) && !always_returns_arm(&arms[1]));
         assert!(!may_return_arm(&arms[1]));
-        let e: Expr = parse_quote!(if c { if d { return 1.0; } } else { return 2.0 });
+        let e: Expr = parse_quote!(if c {
+            if d {
+                return 1.0;
+            }
+        } else {
+            return 2.0;
+        });
         let arms = branch_arms(&e).unwrap();
         assert!(!always_returns_arm(&arms[0]) && may_return_arm(&arms[0]));
         assert!(always_returns_arm(&arms[1]));
@@ -220,7 +237,10 @@ mod tests {
         assert_eq!(sanitize_pattern(&p).unwrap().0.to_string(), "_");
         let p: Pat = parse_quote!(k @ 1..=3);
         let (tokens, name) = sanitize_pattern(&p).unwrap();
-        assert_eq!((tokens.to_string(), name.as_deref()), ("1 ..= 3".into(), Some("k")));
+        assert_eq!(
+            (tokens.to_string(), name.as_deref()),
+            ("1 ..= 3".into(), Some("k"))
+        );
         let p: Pat = parse_quote!(0 | 1 | N);
         assert_eq!(sanitize_pattern(&p).unwrap().0.to_string(), "0 | 1 | N");
         let p: Pat = parse_quote!((a, b));

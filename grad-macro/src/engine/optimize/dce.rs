@@ -101,7 +101,8 @@ fn index(block: &Block, live: &mut Live) {
             Stmt::Branch(branch) => {
                 for (k, &out) in branch.outputs.iter().enumerate() {
                     let yields = branch.arms.iter().map(|a| a.yields[k]).collect();
-                    live.phis.insert(out, (selector_of(&branch.selector), yields));
+                    live.phis
+                        .insert(out, (selector_of(&branch.selector), yields));
                 }
                 for arm in &branch.arms {
                     index(&arm.block, live);

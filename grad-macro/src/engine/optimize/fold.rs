@@ -88,6 +88,10 @@ pub fn fold(f: &Function, op: Op, args: &[NodeId], ty: Ty) -> Folded {
 }
 
 /// `x * 1 = x`, `1 * x = x`, `x * -1 = -x`, `x / 1 = x`, `x - 0 = x`: exact for every `x`.
+#[allow(
+    clippy::match_same_arms,
+    reason = "one identity per arm reads as the list it is"
+)]
 fn identity(op: Op, args: &[NodeId], a: Option<f64>, b: Option<f64>) -> Folded {
     let one = |v: Option<f64>| v == Some(1.0);
     let minus_one = |v: Option<f64>| v == Some(-1.0);
