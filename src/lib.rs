@@ -1,3 +1,168 @@
-//! grad
+//! Compile-time automatic differentiation: `#[derive_grad]` writes the backward pass of a
+//! Rust function as plain Rust.
+//!
+//! Put `#[derive_grad]` on an ordinary numeric function and you get, beside it, functions
+//! whose bodies are the derivative written out the way a careful student derives it on a
+//! computation graph: the forward sweep with your own variable names, then the adjoints in
+//! reverse order, one statement per local derivative (`d_a += d_out * b;`), gradients summed
+//! where a value fans out. There is no tape, no allocation and nothing hidden: the optimiser
+//! sees straight-line code and makes it as fast as a hand-written gradient.
+//!
+//! ```
+//! use grad::derive_grad;
+//!
+//! #[derive_grad]
+//! pub fn f(x: f64, y: f64, z: f64) -> f64 {
+//!     let a = x + y;
+//!     let b = y.max(z);
+//!     a * b
+//! }
+//!
+//! // value and gradient
+//! assert_eq!(f_grad(1.0, 2.0, 0.0), (6.0, (2.0, 5.0, 0.0)));
+//!
+//! // reverse mode: accumulates d_out · ∂f/∂p into each buffer
+//! let (mut dx, mut dy, mut dz) = (0.0, 0.0, 0.0);
+//! f_pullback(1.0, 2.0, 0.0, 1.0, &mut dx, &mut dy, &mut dz);
+//! assert_eq!((dx, dy, dz), (2.0, 5.0, 0.0));
+//! ```
+//!
+//! # What is generated
+//!
+//! For `fn f(params…) -> F`, beside the unchanged `f` and with the same visibility:
+//!
+//! * `f_grad(params…) -> (F, gradient)`: the value and the gradient with respect to every float
+//!   parameter, in declaration order; a single gradient is returned bare, several as a tuple.
+//!   The value is bit for bit `f(params…)`: the forward sweep performs the same floating-point
+//!   operations in the same order.
+//! * `f_pullback(params…, d_out: F, d_p: &mut P…)`: reverse mode. For every float parameter
+//!   `p` it **adds** `d_out · ∂f/∂p` into the buffer `d_p`, so callers zero their buffers first.
+//!   This is also how differentiated functions call each other (below).
+//!
+//! Integer, `bool` and other non-float parameters are constants: they get no gradient and no
+//! buffer. With `#[derive_grad(wrt(x, w))]`, `f_grad` returns only the gradients of `x` and
+//! `w`; `f_pullback` still fills every float buffer with the true partial.
+//!
+//! ```
+//! # use grad::derive_grad;
+//! #[derive_grad(wrt(w))]
+//! fn loss(w: f32, x: f32, target: f32) -> f32 {
+//!     let error = w * x - target;
+//!     0.5 * error * error
+//! }
+//! assert_eq!(loss_grad(2.0, 3.0, 1.0), (12.5, 15.0));
+//! ```
+//!
+//! # Calls and custom derivatives
+//!
+//! A call `g(a, b)` inside a differentiated function is differentiated by calling
+//! `g_pullback(a, b, d_out, &mut d_a, &mut d_b)`, with a buffer for each float argument. So
+//! functions with `#[derive_grad]` compose without ceremony, and a custom derivative is just a
+//! hand-written `g_pullback` with that signature (rustc checks it; a wrong one is a type
+//! error at your call). A call whose arguments are all constants needs no pullback.
+//!
+//! ```
+//! # use grad::derive_grad;
+//! /// √(x² + ε): smooth, with a derivative written by hand.
+//! fn smooth_abs(x: f64) -> f64 {
+//!     (x * x + 1e-6).sqrt()
+//! }
+//!
+//! fn smooth_abs_pullback(x: f64, d_out: f64, d_x: &mut f64) {
+//!     *d_x += d_out * x / smooth_abs(x);
+//! }
+//!
+//! #[derive_grad]
+//! fn penalty(x: f64, y: f64) -> f64 {
+//!     smooth_abs(x - y) + grad::sigmoid(y)
+//! }
+//!
+//! let (_, (dx, dy)) = penalty_grad(3.0, 1.0);
+//! assert!((dx - 1.0).abs() < 1e-6);
+//! ```
+//!
+//! `grad::no_grad(e)` evaluates `e` and treats it as a constant (a stop-gradient). The runtime
+//! helpers [`sigmoid`], [`relu`], [`softplus`], [`log_sigmoid`] and [`logsumexp`] come with
+//! their pullbacks.
+//!
+//! # The differentiable subset
+//!
+//! Straight-line and branching scalar code: `let` (with or without a type), shadowing,
+//! `let mut` with `=`, `+=`, `-=`, `*=`, `/=`, `%=`, blocks, unary `-`, `+ - * / %`, literals,
+//! `as` casts, constants such as `std::f64::consts::PI`, `if`/`else if`/`else` as a statement
+//! or an expression on any condition (`&&`, `||`, `!` keep their short-circuit), `match` on
+//! integers, `return` anywhere, the `f64`/`f32` methods `sin cos tan asin acos atan atan2 sinh
+//! cosh tanh asinh acosh atanh exp exp2 exp_m1 ln log log10 log2 ln_1p powi powf sqrt cbrt
+//! hypot abs signum max min clamp mul_add recip floor ceil round trunc fract to_degrees
+//! to_radians` and their `f64::name(x)` forms, calls, and `assert!`, `debug_assert!`,
+//! `println!`, `eprintln!` statements.
+//!
+//! Anything else is a compile error at the offending expression that says what is supported
+//! instead; the macro never silently produces a wrong derivative.
+//!
+//! # Kinks and edge cases
+//!
+//! | expression | derivative used |
+//! |---|---|
+//! | `a.max(b)`, `a.min(b)` | all to the operand whose value is returned; half each on a tie |
+//! | `x.abs()` | `signum(x)` for x ≠ 0, **0** at x = 0 |
+//! | `x.clamp(lo, hi)` | 1 for lo ≤ x ≤ hi, else 0; the bound that acts gets it |
+//! | `floor ceil round trunc signum` | 0 |
+//! | `x % y` | ∂x = 1, ∂y = −trunc(x / y) |
+//! | `x.powi(n)` | `n · x^(n−1)`; exactly 0 when n = 0 |
+//! | `x.powf(y)` | ∂x = `y · x^(y−1)`, ∂y = `x^y · ln x`, and ∂y = 0 where x = 0 |
+//! | `x.hypot(y)` | `x / hypot`, `y / hypot`; 0 at the origin |
+//! | `x.sqrt()` at 0 | +∞ (the true one-sided derivative) |
+//! | `if` / `match` | only the branch taken is differentiated: a `sqrt` or `ln` in the branch not taken never turns the gradient into NaN |
+//! | `relu(x)` | 0 at x = 0 |
+//! | dead code | a value that never reaches the result contributes nothing, even if it is NaN |
+//!
+//! ```
+//! # use grad::derive_grad;
+//! #[derive_grad]
+//! fn safe_sqrt(x: f64) -> f64 {
+//!     if x > 0.0 { x.sqrt() } else { 0.0 }
+//! }
+//! assert_eq!(safe_sqrt_grad(0.0), (0.0, 0.0)); // not NaN: the sqrt branch did not run
+//! ```
+//!
+//! # Reading the generated code
+//!
+//! `cargo expand` (or the golden files under `grad-macro/tests/expand/` in the repository)
+//! shows the derivative. For `f` above, `f_grad` is:
+//!
+//! ```text
+//! pub fn f_grad(x: f64, y: f64, z: f64) -> (f64, (f64, f64, f64)) {
+//!     let a = x + y;                       // forward sweep, with your names
+//!     let b = y.max(z);
+//!     let out = a * b;
+//!     let d_out = 1.0;                     // seed
+//!     let d_a = d_out * b;                 // reverse sweep: d_in += d_out × local
+//!     let d_b = d_out * a;
+//!     let mut d_y = d_b * (if y == z { 0.5 } else if b == y { 1.0 } else { 0.0 });
+//!     let d_z = d_b * (if y == z { 0.5 } else if b == z { 1.0 } else { 0.0 });
+//!     let d_x = d_a;
+//!     d_y += d_a;                          // y fans out: its gradients add up
+//!     (out, (d_x, d_y, d_z))
+//! }
+//! ```
+//!
+//! Adjoints are named `d_<name>`, temporaries `t<N>`. A value computed inside a branch that
+//! the reverse sweep needs is declared before the branch (`let mut t0 = 0.0;`) and assigned in
+//! it; the reverse sweep replays the branch that was taken.
+//!
+//! # Checking gradients
+//!
+//! [`numeric_gradient`] and [`check_gradient`] compare against central differences:
+//!
+//! ```
+//! # use grad::derive_grad;
+//! # #[derive_grad]
+//! # fn f(x: f64, y: f64, z: f64) -> f64 { (x + y) * y.max(z) }
+//! let (_, (dx, dy, dz)) = f_grad(1.0, 2.0, 0.0);
+//! let report = grad::check_gradient(|p| f(p[0], p[1], p[2]), &[1.0, 2.0, 0.0], &[dx, dy, dz], 1e-6);
+//! assert!(report.is_ok());
+//! ```
+
 pub use grad_macro::derive_grad;
 pub use grad_runtime::*;

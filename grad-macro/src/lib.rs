@@ -1,7 +1,7 @@
 //! The `#[derive_grad]` attribute of [`grad`](https://docs.rs/grad). Use it through `grad`,
 //! whose documentation is the user manual.
 //!
-//! This file is the only one that touches `proc_macro`; everything else is in [`engine`],
+//! This file is the only one that touches `proc_macro`; everything else is in `engine`,
 //! which tests, benchmarks and fuzzers run in-process.
 
 extern crate proc_macro;

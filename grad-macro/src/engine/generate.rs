@@ -156,6 +156,7 @@ pub fn grad(cx: &Context<'_>, adjoint: &Adjoint, graph: &[bool]) -> TokenStream 
     let allows = allows();
     quote! {
         #[doc = #doc]
+        #[must_use]
         #allows
         #head(#(#params),*) -> (#ret_ty, #grad_ty) {
             #body

@@ -312,7 +312,7 @@ impl Function {
         if let Some(&id) = self.sym_index.get(&text) {
             return id;
         }
-        let id = SymId(u32::try_from(self.syms.len()).expect("fewer than 2^32 symbols"));
+        let id = SymId(u32::try_from(self.syms.len()).unwrap_or(u32::MAX));
         self.syms.push(tokens);
         self.sym_index.insert(text, id);
         id
@@ -320,7 +320,7 @@ impl Function {
 
     /// Adds a variable.
     pub fn add_var(&mut self, name: impl Into<String>, ty: Ty, kind: VarKind) -> VarId {
-        let id = VarId(u32::try_from(self.vars.len()).expect("fewer than 2^32 variables"));
+        let id = VarId(u32::try_from(self.vars.len()).unwrap_or(u32::MAX));
         self.vars.push(Var {
             name: name.into(),
             ty,
