@@ -248,3 +248,17 @@ fn an_untaken_branch_never_leaks_nan() {
     assert_eq!(safe_sqrt_grad(-4.0), (0.0, 0.0));
     assert_eq!(safe_sqrt_grad(4.0), (2.0, 0.25));
 }
+
+/// Regression: raw identifiers (`r#type`) made the macro panic while naming values.
+#[grad::derive_grad]
+fn r#match(r#type: f64, r#loop: f64) -> f64 {
+    let r#fn = r#type * r#loop;
+    r#fn.sin()
+}
+
+#[test]
+fn raw_identifiers_are_names_like_any_other() {
+    let (v, (d_type, d_loop)) = match_grad(0.5, 2.0);
+    assert_eq!(v.to_bits(), r#match(0.5, 2.0).to_bits());
+    assert_eq!((d_type, d_loop), (2.0 * 1f64.cos(), 0.5 * 1f64.cos()));
+}

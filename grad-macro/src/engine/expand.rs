@@ -152,3 +152,20 @@ fn identifiers(tokens: &TokenStream) -> HashSet<String> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    /// Regression: raw identifiers (`r#type`) made the macro panic while naming values.
+    #[test]
+    fn raw_identifiers_do_not_panic() {
+        let out = super::derive_grad(
+            proc_macro2::TokenStream::new(),
+            &quote::quote! {
+                fn r#match(r#type: f64, _: f64) -> f64 { let r#loop = r#type * 2.0; r#loop.sin() }
+            },
+        );
+        let text = out.to_string();
+        assert!(text.contains("match_grad"), "{text}");
+        assert!(!text.contains("compile_error"), "{text}");
+    }
+}

@@ -129,7 +129,7 @@ pub fn analyze(item: &syn::ItemFn, errors: &mut Errors) -> Option<Signature> {
                     Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
                         (p.ident.clone(), p.mutability.is_some())
                     }
-                    Pat::Wild(w) => (Ident::new(&format!("arg{i}"), w.span()), false),
+                    Pat::Wild(w) => (Ident::new(&wild_name(sig, i), w.span()), false),
                     other => {
                         refuse(
                             other,
@@ -190,6 +190,26 @@ pub fn analyze(item: &syn::ItemFn, errors: &mut Errors) -> Option<Signature> {
         ret_ty,
         ret,
     })
+}
+
+/// A name for the `_` parameter at position `i` that no other parameter has.
+fn wild_name(sig: &syn::Signature, i: usize) -> String {
+    let taken: Vec<String> = sig
+        .inputs
+        .iter()
+        .filter_map(|arg| match arg {
+            FnArg::Typed(t) => match &*t.pat {
+                Pat::Ident(p) => Some(p.ident.to_string()),
+                _ => None,
+            },
+            FnArg::Receiver(_) => None,
+        })
+        .collect();
+    let mut name = format!("arg{i}");
+    while taken.contains(&name) {
+        name.push('_');
+    }
+    name
 }
 
 fn param_kind(ty: &Type, refuse: &mut dyn FnMut(&dyn quote::ToTokens, &str)) -> Option<ParamKind> {

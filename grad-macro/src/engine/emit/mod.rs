@@ -199,7 +199,7 @@ impl<'f> Emitter<'f> {
                     .iter()
                     .filter(|(name, n)| mentioned(name) && self.expr(*n).to_string() != *name)
                     .map(|(name, n)| {
-                        let ident = Ident::new(name, self.f.node(*n).span);
+                        let ident = names::ident(name, self.f.node(*n).span);
                         let value = self.expr(*n);
                         quote!(#[allow(unused_variables)] let #ident = #value;)
                     })

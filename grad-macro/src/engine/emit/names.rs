@@ -6,6 +6,15 @@ use crate::engine::ir::{Block, Function, NodeId, Stmt, VarId, VarKind};
 use proc_macro2::{Ident, Span};
 use std::collections::{HashMap, HashSet};
 
+/// An identifier for `name`, raw (`r#type`) where the name is a keyword.
+pub fn ident(name: &str, span: Span) -> Ident {
+    if syn::parse_str::<Ident>(name).is_ok() {
+        Ident::new(name, span)
+    } else {
+        Ident::new_raw(name, span)
+    }
+}
+
 /// The name of every bound node and every variable.
 pub struct Names {
     nodes: HashMap<NodeId, Ident>,
@@ -44,7 +53,7 @@ impl Names {
             names.taken.insert(p.name.clone());
             names
                 .nodes
-                .insert(p.node, Ident::new(&p.name, f.node(p.node).span));
+                .insert(p.node, ident(&p.name, f.node(p.node).span));
         }
         // Parameters of the generated function come next, so they get the plain names.
         for (i, var) in f.vars.iter().enumerate() {
@@ -101,7 +110,7 @@ impl Names {
             None if hint.is_empty() => (self.temp(), Span::call_site()),
             None => (self.fresh(&hint), Span::call_site()),
         };
-        self.nodes.insert(n, Ident::new(&name, span));
+        self.nodes.insert(n, ident(&name, span));
     }
 
     fn var(&mut self, f: &Function, v: VarId) -> Ident {
@@ -115,11 +124,16 @@ impl Names {
                 // A node that is not printed (dead in this function) is still named, so that
                 // its adjoint is called the same in `_grad` and `_pullback`.
                 self.node(f, n, self.out);
-                format!("{}{}", var.name, self.nodes[&n])
+                let of = self.nodes.get(&n).map(syn::ext::IdentExt::unraw);
+                format!(
+                    "{}{}",
+                    var.name,
+                    of.map(|i| i.to_string()).unwrap_or_default()
+                )
             }
             None => var.name.clone(),
         };
-        let name = Ident::new(&self.fresh(&hint), Span::call_site());
+        let name = ident(&self.fresh(&hint), Span::call_site());
         self.vars.insert(v, name.clone());
         name
     }
@@ -158,6 +172,6 @@ impl Names {
         self.vars
             .get(&v)
             .cloned()
-            .unwrap_or_else(|| Ident::new("__grad_unnamed", Span::call_site()))
+            .unwrap_or_else(|| ident("__grad_unnamed", Span::call_site()))
     }
 }

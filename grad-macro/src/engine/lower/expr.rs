@@ -94,7 +94,7 @@ impl Lowerer<'_> {
     fn path(&mut self, path: &syn::ExprPath) -> NodeId {
         if path.qself.is_none()
             && let Some(ident) = path.path.get_ident()
-            && let Some(binding) = self.lookup(&ident.to_string())
+            && let Some(binding) = self.lookup(&super::syntax::name_of(ident))
         {
             return binding.node;
         }

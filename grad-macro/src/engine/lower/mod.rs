@@ -47,12 +47,10 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Option
         };
         let index = u32::try_from(i).unwrap_or(u32::MAX);
         let node = l.b.leaf(Op::Param(index), ty, p.ident.span());
-        l.b.f.nodes[node.index()].name = Some(p.ident.to_string());
-        l.b.f.params.push(Param {
-            name: p.ident.to_string(),
-            node,
-        });
-        l.bind(&p.ident.to_string(), node, p.mutable);
+        let name = syntax::name_of(&p.ident);
+        l.b.f.nodes[node.index()].name = Some(name.clone());
+        l.bind(&name, node, p.mutable);
+        l.b.f.params.push(Param { name, node });
     }
     let undef = l.undef(Ty::Float(sig.ret), item.sig.ident.span());
     l.bind(RET, undef, true);
@@ -300,7 +298,7 @@ impl Lowerer<'_> {
             }
             syntax::LetBinding::Name(ident, mutable, annotated) => (ident, mutable, annotated),
         };
-        let name = ident.to_string();
+        let name = syntax::name_of(&ident);
         let Some(init) = init else {
             // `let x;` assigned later: the name exists but has no value yet.
             let undef = self.undef(annotated.unwrap_or(Ty::Unknown), ident.span());
@@ -361,7 +359,7 @@ impl Lowerer<'_> {
             );
             return;
         };
-        let name = ident.to_string();
+        let name = syntax::name_of(ident);
         let Some(binding) = self.lookup(&name) else {
             self.errors
                 .spanned(target, format_args!("cannot find variable `{name}`"));

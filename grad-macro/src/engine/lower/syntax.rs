@@ -147,6 +147,12 @@ pub fn compound_op(op: &BinOp) -> Option<crate::engine::ir::Op> {
     })
 }
 
+/// The name of a variable as the engine keeps it: without the `r#` of a raw identifier
+/// (emission adds it back where the name is a keyword).
+pub fn name_of(ident: &Ident) -> String {
+    syn::ext::IdentExt::unraw(ident).to_string()
+}
+
 /// `x` if the expression is a plain local name.
 pub fn plain_ident(e: &Expr) -> Option<&Ident> {
     match e {
@@ -172,14 +178,14 @@ pub fn sanitize_pattern(pat: &Pat) -> Result<(TokenStream, Option<String>), Box<
         Pat::Ident(p) if p.by_ref.is_none() && p.mutability.is_none() => match &p.subpat {
             None => Ok((
                 quote::quote_spanned!(p.ident.span()=> _),
-                Some(p.ident.to_string()),
+                Some(name_of(&p.ident)),
             )),
             Some((_, sub)) => {
                 let (tokens, inner) = sanitize_pattern(sub)?;
                 if inner.is_some() {
                     return Err(Box::new(pat.clone()));
                 }
-                Ok((tokens, Some(p.ident.to_string())))
+                Ok((tokens, Some(name_of(&p.ident))))
             }
         },
         Pat::Or(or) => {
