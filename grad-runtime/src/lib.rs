@@ -4,13 +4,17 @@
 //! * [`Real`]: the float types that can be differentiated (`f64`, `f32`, your own);
 //! * differentiable helpers ([`sigmoid`], [`relu`], [`softplus`], [`log_sigmoid`],
 //!   [`logsumexp`]), each with its `_pullback` and `_jvp`, and the stop-gradient [`no_grad`];
-//! * gradient checking against central differences: [`numeric_gradient`], [`check_gradient`].
+//! * gradient checking against central differences: [`numeric_gradient`], [`check_gradient`];
+//! * what generated code for loops and arrays uses: [`Tape`], [`StackTape`], [`zeros_like`],
+//!   [`accumulate`], [`sum_all`].
 //!
 //! Users depend on `grad`, which re-exports everything here.
 
 mod check;
 mod helpers;
 mod real;
+mod shape;
+mod tape;
 
 pub use check::{
     ComponentCheck, GradientCheck, GradientMismatch, check_gradient, check_step, numeric_gradient,
@@ -21,3 +25,5 @@ pub use helpers::{
     sigmoid_pullback, softplus, softplus_jvp, softplus_pullback,
 };
 pub use real::Real;
+pub use shape::{Adjoint, accumulate, sum_all, zeros_like};
+pub use tape::{StackTape, Tape};

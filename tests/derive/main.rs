@@ -19,6 +19,7 @@ mod calls;
 mod constructs;
 mod dual;
 mod kinks;
+mod loops;
 mod methods;
 mod precision;
 mod pullback;

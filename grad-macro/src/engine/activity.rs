@@ -4,14 +4,20 @@
 //! when the result depends differentiably on it. Only values that are both get adjoints or
 //! tangents: everything else — integer arithmetic, conditions, constants, and dead code such
 //! as an unused `acos(2.0)` — is never differentiated, so it cannot leak NaN into a gradient.
+//!
+//! Variables (loop-carried scalars, arrays) are varied when a varied value is written into
+//! them, and useful when a useful value is read out of them. A loop reads at its top what it
+//! writes at its bottom, so both passes repeat until nothing changes.
 
-use super::ir::{Block, Function, NodeId, Stmt};
+use super::ir::{Block, Function, NodeId, Op, Stmt};
 use super::rules;
 
-/// Per-node activity of a function.
+/// Per-node and per-variable activity of a function.
 pub struct Activity {
     varied: Vec<bool>,
     useful: Vec<bool>,
+    var_varied: Vec<bool>,
+    var_useful: Vec<bool>,
 }
 
 impl Activity {
@@ -20,15 +26,17 @@ impl Activity {
         let mut a = Activity {
             varied: vec![false; f.nodes.len()],
             useful: vec![false; f.nodes.len()],
+            var_varied: vec![false; f.vars.len()],
+            var_useful: vec![false; f.vars.len()],
         };
         for (param, &on) in f.params.iter().zip(active_params) {
-            a.varied[param.node.index()] = on && f.node(param.node).ty.is_float();
+            a.varied[param.node.index()] = on && f.node(param.node).ty.float_shaped();
         }
-        a.forward(f, &f.body);
+        while a.forward(f, &f.body) {}
         if let Some(ret) = f.ret {
             a.useful[ret.index()] = true;
         }
-        a.backward(f, &f.body);
+        while a.backward(f, &f.body) {}
         a
     }
 
@@ -38,60 +46,107 @@ impl Activity {
             && self.useful.get(id.index()).copied().unwrap_or(false)
     }
 
-    fn forward(&mut self, f: &Function, block: &Block) {
+    /// One forward pass; `true` if anything changed.
+    fn forward(&mut self, f: &Function, block: &Block) -> bool {
+        let mut changed = false;
         for stmt in &block.stmts {
             match stmt {
                 Stmt::Let(id) => {
                     let node = f.node(*id);
-                    self.varied[id.index()] = node.ty.is_float()
-                        && node.args.iter().enumerate().any(|(i, &arg)| {
+                    let varied = node.ty.float_shaped()
+                        && (node.args.iter().enumerate().any(|(i, &arg)| {
                             self.varied[arg.index()] && rules::passes_derivative(f, *id, i)
-                        });
+                        }) || matches!(node.op, Op::ReadVar(v) if self.var_varied[v.index()]));
+                    changed |= set(&mut self.varied[id.index()], varied);
                 }
                 Stmt::Branch(branch) => {
                     for arm in &branch.arms {
-                        self.forward(f, &arm.block);
+                        changed |= self.forward(f, &arm.block);
                     }
                     for (k, &out) in branch.outputs.iter().enumerate() {
-                        self.varied[out.index()] = f.node(out).ty.is_float()
+                        let varied = f.node(out).ty.float_shaped()
                             && branch
                                 .arms
                                 .iter()
                                 .any(|arm| self.varied[arm.yields[k].index()]);
+                        changed |= set(&mut self.varied[out.index()], varied);
                     }
                 }
-                Stmt::Decl(..) | Stmt::Assign(..) | Stmt::Pullback(_) | Stmt::Effect(_) => {}
+                Stmt::Decl(v, Some(x)) | Stmt::Assign(v, _, x) => {
+                    let varied = self.varied[x.index()] && f.var(*v).ty.float_shaped();
+                    changed |= set(&mut self.var_varied[v.index()], varied);
+                }
+                Stmt::Store(store) => {
+                    let varied = self.varied[store.value.index()];
+                    changed |= set(&mut self.var_varied[store.var.index()], varied);
+                }
+                Stmt::Loop(_) => {
+                    for block in stmt.blocks() {
+                        changed |= self.forward(f, block);
+                    }
+                }
+                Stmt::Decl(_, None) | Stmt::Pullback(_) | Stmt::Effect(_) | Stmt::Push(..) => {}
             }
         }
+        changed
     }
 
-    fn backward(&mut self, f: &Function, block: &Block) {
+    /// One backward pass; `true` if anything changed.
+    fn backward(&mut self, f: &Function, block: &Block) -> bool {
+        let mut changed = false;
         for stmt in block.stmts.iter().rev() {
             match stmt {
                 Stmt::Let(id) => {
                     if !self.useful[id.index()] {
                         continue;
                     }
-                    for (i, &arg) in f.node(*id).args.iter().enumerate() {
+                    let node = f.node(*id);
+                    for (i, &arg) in node.args.iter().enumerate() {
                         if rules::passes_derivative(f, *id, i) {
-                            self.useful[arg.index()] = true;
+                            changed |= set(&mut self.useful[arg.index()], true);
                         }
+                    }
+                    if let Op::ReadVar(v) = node.op {
+                        changed |= set(&mut self.var_useful[v.index()], true);
                     }
                 }
                 Stmt::Branch(branch) => {
                     for (k, &out) in branch.outputs.iter().enumerate() {
                         if self.useful[out.index()] {
                             for arm in &branch.arms {
-                                self.useful[arm.yields[k].index()] = true;
+                                changed |= set(&mut self.useful[arm.yields[k].index()], true);
                             }
                         }
                     }
                     for arm in &branch.arms {
-                        self.backward(f, &arm.block);
+                        changed |= self.backward(f, &arm.block);
                     }
                 }
-                Stmt::Decl(..) | Stmt::Assign(..) | Stmt::Pullback(_) | Stmt::Effect(_) => {}
+                Stmt::Decl(v, Some(x)) | Stmt::Assign(v, _, x) => {
+                    if self.var_useful[v.index()] {
+                        changed |= set(&mut self.useful[x.index()], true);
+                    }
+                }
+                Stmt::Store(store) => {
+                    if self.var_useful[store.var.index()] {
+                        changed |= set(&mut self.useful[store.value.index()], true);
+                    }
+                }
+                Stmt::Loop(_) => {
+                    for block in stmt.blocks().into_iter().rev() {
+                        changed |= self.backward(f, block);
+                    }
+                }
+                Stmt::Decl(_, None) | Stmt::Pullback(_) | Stmt::Effect(_) | Stmt::Push(..) => {}
             }
         }
+        changed
     }
+}
+
+/// Sets a flag that only ever turns on; `true` if it did.
+fn set(flag: &mut bool, value: bool) -> bool {
+    let changed = value && !*flag;
+    *flag |= value;
+    changed
 }

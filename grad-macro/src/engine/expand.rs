@@ -6,8 +6,9 @@ use super::generate::{self, Context};
 use super::ir::Function;
 use super::ir::verify::verify;
 use super::optimize::dce::dce;
+use super::optimize::fuse::fuse;
 use super::reverse::{Mode, reverse};
-use super::signature::{ParamKind, Signature};
+use super::signature::Signature;
 use super::{args, lower, signature};
 use proc_macro2::{TokenStream, TokenTree};
 use quote::quote;
@@ -72,7 +73,7 @@ fn differentiate(cx: &Context<'_>, primal: &Function) -> Result<TokenStream, Str
         .sig
         .params
         .iter()
-        .map(|p| matches!(p.kind, ParamKind::Float(_)))
+        .map(|p| p.kind.differentiable())
         .collect();
     let graph = Activity::analyze(primal, &floats);
     let graph: Vec<bool> = (0..primal.nodes.len())
@@ -82,12 +83,14 @@ fn differentiate(cx: &Context<'_>, primal: &Function) -> Result<TokenStream, Str
     let mut grad = reverse(primal, cx.wrt, Mode::Grad);
     let roots: Vec<_> = grad.grads.iter().flatten().copied().collect();
     dce(&mut grad.f, &roots);
+    fuse(&mut grad.f);
     verify(&grad.f).map_err(|e| format!("gradient IR: {e}"))?;
 
     let mut pullback = reverse(primal, &floats, Mode::Pullback);
     // A pullback returns nothing: only its buffer writes are results.
     pullback.f.ret = None;
     dce(&mut pullback.f, &[]);
+    fuse(&mut pullback.f);
     verify(&pullback.f).map_err(|e| format!("pullback IR: {e}"))?;
 
     if std::env::var_os("GRAD_DEBUG_IR").is_some() {
@@ -108,22 +111,19 @@ fn wrt_mask(
     func: &syn::ItemFn,
     errors: &mut Errors,
 ) -> Vec<bool> {
-    let floats = sig
-        .params
-        .iter()
-        .map(|p| matches!(p.kind, ParamKind::Float(_)));
+    let floats = sig.params.iter().map(|p| p.kind.differentiable());
     let Some(names) = &options.wrt else {
         return floats.collect();
     };
     let mut mask = vec![false; sig.params.len()];
     for name in names {
         match sig.params.iter().position(|p| p.ident == *name) {
-            Some(i) if matches!(sig.params[i].kind, ParamKind::Float(_)) => mask[i] = true,
+            Some(i) if sig.params[i].kind.differentiable() => mask[i] = true,
             Some(_) => errors.spanned(
                 name,
                 format_args!(
-                    "`{name}` is not a float parameter; `wrt` lists the `f64`/`f32` parameters \
-                     to differentiate with respect to"
+                    "`{name}` is not a float parameter; `wrt` lists the float (or float array) \
+                     parameters to differentiate with respect to"
                 ),
             ),
             None => errors.spanned(

@@ -39,26 +39,32 @@ impl Context<'_> {
             .collect()
     }
 
-    /// `#vis fn name<generics>`
+    /// `#vis fn name<generics>`, after the user's own `#[allow(…)]` and `#[cfg(…)]`, which
+    /// apply to the generated functions as to theirs.
     fn head(&self, suffix: &str) -> TokenStream {
+        let inherited = self.item.attrs.iter().filter(|a| {
+            let path = a.path();
+            path.is_ident("allow") || path.is_ident("cfg") || path.is_ident("cfg_attr")
+        });
         let vis = &self.item.vis;
         let name = self.name(suffix);
         let generics = &self.item.sig.generics;
-        quote!(#vis fn #name #generics)
+        quote!(#(#inherited)* #vis fn #name #generics)
     }
 
-    /// The gradient's type in `_grad`: bare for one parameter, a tuple otherwise.
+    /// The gradient's type in `_grad`: bare for one parameter, a tuple otherwise; each in the
+    /// shape of its parameter.
     fn grad_type(&self) -> TokenStream {
-        let tys: Vec<&syn::Type> = self
+        let tys: Vec<syn::Type> = self
             .sig
             .params
             .iter()
             .zip(self.wrt)
             .filter(|(_, w)| **w)
-            .map(|(p, _)| &p.ty)
+            .map(|(p, _)| p.kind.grad_type(&p.ty))
             .collect();
         if tys.len() == 1 {
-            let ty = tys[0];
+            let ty = &tys[0];
             quote!(#ty)
         } else {
             quote!((#(#tys),*))
@@ -109,10 +115,15 @@ impl Context<'_> {
 }
 
 /// Lints generated code cannot always avoid: a parameter only code the gradient does not
-/// need used, exact float comparisons that decide kinks, and a pullback's buffers pushing its
-/// argument count past clippy's limit.
+/// need used, exact float comparisons that decide kinks, a pullback's buffers pushing its
+/// argument count past clippy's limit, and index loops (the form loops are differentiated in).
 fn allows() -> TokenStream {
-    quote!(#[allow(unused_variables, clippy::float_cmp, clippy::too_many_arguments)])
+    quote!(#[allow(
+        unused_variables,
+        clippy::float_cmp,
+        clippy::too_many_arguments,
+        clippy::needless_range_loop
+    )])
 }
 
 /// `f_grad`.
@@ -138,8 +149,11 @@ pub fn grad(cx: &Context<'_>, adjoint: &Adjoint, graph: &[bool]) -> TokenStream 
                 quote!(#name)
             }
             None => match p.kind {
-                ParamKind::Float(f) => emitter.default_value(super::ir::Ty::Float(f)),
-                ParamKind::Inactive(t) => emitter.default_value(t),
+                ParamKind::Array { .. } => {
+                    let (krate, name) = (cx.krate, &p.ident);
+                    quote!(#krate::zeros_like(&#name))
+                }
+                ref kind => emitter.default_value(kind.ty()),
             },
         })
         .collect();
@@ -182,8 +196,8 @@ pub fn pullback(cx: &Context<'_>, adjoint: &Adjoint, graph: &[bool]) -> TokenStr
     params.push(quote!(#seed: #ret_ty));
     for (p, grad) in cx.sig.params.iter().zip(&adjoint.grads) {
         if let Some(var) = grad {
-            let (name, ty) = (emitter.var_name(*var), &p.ty);
-            params.push(quote!(#name: &mut #ty));
+            let (name, ty) = (emitter.var_name(*var), p.kind.buffer_type(&p.ty));
+            params.push(quote!(#name: #ty));
         }
     }
     let doc = cx.pullback_doc();
@@ -207,8 +221,8 @@ pub fn stubs(cx: &Context<'_>) -> TokenStream {
     let pullback_head = cx.head("pullback");
     let buffers = cx.sig.floats().map(|(_, p)| {
         let name = format_ident!("d_{}", p.ident);
-        let ty = &p.ty;
-        quote!(#name: &mut #ty)
+        let ty = p.kind.buffer_type(&p.ty);
+        quote!(#name: #ty)
     });
     quote! {
         #[allow(unused_variables, clippy::all)]

@@ -1,24 +1,34 @@
 //! Reverse mode: primal IR → IR computing the value and the adjoints.
 //!
-//! The output is the forward sweep (the primal's statements, unchanged) followed by the
+//! The output is the forward sweep (the primal's statements, plus tape pushes) followed by the
 //! reverse sweep, built by walking the primal's blocks backwards:
 //!
 //! * each active node `n = op(a, b)` adds `d_a += d_n · ∂op/∂a` for each active operand, the
-//!   local derivative coming from [`rules`]; there is no op-specific code here;
+//!   local derivative coming from [`rules`]; there is no op-specific arithmetic here;
 //! * each branch is replayed: the arm that ran forward runs backward, and an output's adjoint
 //!   flows into the value that arm yielded;
+//! * each loop runs backwards over the same indices (or, when it may have stopped early, over
+//!   the iterations that ran);
+//! * memory is reversed in the textbook way: a read `r = v` adds `d_v += d_r`, a write
+//!   `v = x` moves `d_v` into `d_x` and zeroes `d_v`, `v += x` adds `d_v` into `d_x`; an array
+//!   element read scatters into the element of the array's adjoint;
 //! * each call `g(x)` becomes `g_pullback(x, d_n, &mut d_x)`.
 //!
-//! Adjoints are mutable variables, declared at the first contribution in the block where
-//! their value was defined (or zero-initialised there when the contributions are nested
-//! deeper). A primal value a rule needs is read where it is: values computed inside an arm
-//! are hoisted to the top level so the reverse sweep can see them.
+//! Adjoints are mutable variables, declared at the first contribution in the block where their
+//! value was defined (or zero-initialised there when the contributions are nested deeper).
+//!
+//! A primal value a rule needs is read where it is ([`Rev::avail`]): values of the top level
+//! are in scope; values computed inside an arm are hoisted before the arm's branch; values
+//! computed inside a loop are recomputed in the reverse iteration from what is available —
+//! immutable bindings are never taped — except values the loop overwrites (a read of a
+//! variable, an element of a mutable array, a value merged after a branch, a call's result),
+//! which the forward sweep pushes on a tape of their own and the reverse iteration pops.
 
 use super::activity::Activity;
 use super::ir::builder::Builder;
 use super::ir::{
-    Arm, AssignOp, Block, Branch, BufferArg, FloatTy, Function, NodeId, Op, PullbackCall, Selector,
-    Stmt, Ty, VarId, VarKind,
+    Adapter, Arm, AssignOp, Block, Branch, BufferArg, FloatTy, Function, Loop, LoopKind, NodeId,
+    Op, PullbackCall, Selector, Stmt, Store, SymId, Ty, VarId, VarKind,
 };
 use super::rules::{self, Partial, RuleCx};
 use proc_macro2::Span;
@@ -46,17 +56,121 @@ pub struct Adjoint {
     pub grads: Vec<Option<VarId>>,
 }
 
+/// Where a primal node or variable is defined.
+#[derive(Clone, Default)]
+struct Home {
+    /// Block depth (1 = top level).
+    depth: usize,
+    /// The loops around it, outermost first (indices into `Homes::loops`).
+    loops: Vec<usize>,
+    /// The top-level statement it is in.
+    top: usize,
+    /// It has a `Let` (else it is printed where used, or defined by a statement).
+    bound: bool,
+}
+
+/// Where everything of the primal is.
+struct Homes<'p> {
+    nodes: Vec<Home>,
+    vars: Vec<Home>,
+    /// Each variable's initial value.
+    inits: Vec<Option<NodeId>>,
+    loops: Vec<&'p Loop>,
+    /// Each loop's block depth.
+    loop_depths: Vec<usize>,
+}
+
+impl<'p> Homes<'p> {
+    fn scan(f: &'p Function) -> Homes<'p> {
+        let mut h = Homes {
+            nodes: vec![
+                Home {
+                    depth: 1,
+                    ..Home::default()
+                };
+                f.nodes.len()
+            ],
+            vars: vec![
+                Home {
+                    depth: 1,
+                    ..Home::default()
+                };
+                f.vars.len()
+            ],
+            inits: vec![None; f.vars.len()],
+            loops: Vec::new(),
+            loop_depths: Vec::new(),
+        };
+        for (top, stmt) in f.body.stmts.iter().enumerate() {
+            h.stmt(stmt, 1, &[], top);
+        }
+        h
+    }
+
+    fn block(&mut self, block: &'p Block, depth: usize, loops: &[usize], top: usize) {
+        for stmt in &block.stmts {
+            self.stmt(stmt, depth, loops, top);
+        }
+    }
+
+    fn stmt(&mut self, stmt: &'p Stmt, depth: usize, loops: &[usize], top: usize) {
+        let home = Home {
+            depth,
+            loops: loops.to_vec(),
+            top,
+            bound: true,
+        };
+        match stmt {
+            Stmt::Let(n) => self.nodes[n.index()] = home,
+            Stmt::Decl(v, init) => {
+                self.vars[v.index()] = home;
+                self.inits[v.index()] = *init;
+            }
+            Stmt::Branch(branch) => {
+                for arm in &branch.arms {
+                    self.block(&arm.block, depth + 1, loops, top);
+                }
+                for out in &branch.outputs {
+                    self.nodes[out.index()] = home.clone();
+                }
+            }
+            Stmt::Loop(l) => {
+                let id = self.loops.len();
+                self.loops.push(l);
+                self.loop_depths.push(depth);
+                let mut inner = loops.to_vec();
+                inner.push(id);
+                if let LoopKind::While { header, .. } = &l.kind {
+                    self.block(header, depth + 1, &inner, top);
+                }
+                if let Some(index) = l.index {
+                    self.nodes[index.index()] = Home {
+                        depth: depth + 1,
+                        loops: inner.clone(),
+                        top,
+                        bound: true,
+                    };
+                }
+                self.block(&l.body, depth + 1, &inner, top);
+            }
+            Stmt::Assign(..)
+            | Stmt::Store(_)
+            | Stmt::Pullback(_)
+            | Stmt::Effect(_)
+            | Stmt::Push(..) => {}
+        }
+    }
+}
+
 /// Differentiates `primal` in reverse mode with respect to the parameters flagged in
 /// `active` (by index).
 pub fn reverse(primal: &Function, active: &[bool], mode: Mode) -> Adjoint {
     let act = Activity::analyze(primal, active);
+    let homes = Homes::scan(primal);
     let mut b = Builder::new(primal.clone());
     b.f.body = Block::default();
-    let mut depth = vec![1; primal.nodes.len()];
-    let mut bound = vec![false; primal.nodes.len()];
-    scan(&primal.body, 1, &mut depth, &mut bound);
+    // Values of the forward sweep's top level can be shared by derivative code.
     for stmt in &primal.body.stmts {
-        b.push(stmt.clone());
         if let Stmt::Let(n) = stmt {
             b.remember(*n);
         }
@@ -69,11 +183,11 @@ pub fn reverse(primal: &Function, active: &[bool], mode: Mode) -> Adjoint {
     let seed = match mode {
         Mode::Grad => {
             let var = b.f.add_var("d_out", ret_ty, VarKind::Local);
-            let fty = match ret_ty {
-                Ty::Float(t) => t,
-                _ => FloatTy::F64,
-            };
-            let one = b.float(1.0, fty, Span::call_site());
+            let one = b.float(
+                1.0,
+                ret_ty.float_ty().unwrap_or(FloatTy::F64),
+                Span::call_site(),
+            );
             b.push(Stmt::Decl(var, Some(one)));
             var
         }
@@ -84,15 +198,18 @@ pub fn reverse(primal: &Function, active: &[bool], mode: Mode) -> Adjoint {
         p: primal,
         b,
         act,
+        homes,
         adj: HashMap::new(),
-        depth,
-        bound,
+        var_adj: HashMap::new(),
+        cache: vec![HashMap::new()],
+        tapes: Vec::new(),
+        tape_of: HashMap::new(),
     };
     let mut grads = vec![None; primal.params.len()];
     if mode == Mode::Pullback {
         for (i, param) in primal.params.iter().enumerate() {
             let ty = primal.node(param.node).ty;
-            if ty.is_float() {
+            if ty.float_shaped() {
                 let var = r.b.f.add_var("d_", ty, VarKind::Buffer);
                 r.b.f.vars[var.index()].of = Some(param.node);
                 r.adj.insert(param.node, var);
@@ -118,7 +235,11 @@ pub fn reverse(primal: &Function, active: &[bool], mode: Mode) -> Adjoint {
             }
         }
     }
+    let forward = r.forward_sweep();
     let mut f = r.b.finish();
+    let mut stmts = forward.stmts;
+    stmts.append(&mut f.body.stmts);
+    f.body.stmts = stmts;
     f.ret = primal.ret;
     Adjoint {
         f,
@@ -128,35 +249,31 @@ pub fn reverse(primal: &Function, active: &[bool], mode: Mode) -> Adjoint {
     }
 }
 
-/// Records each primal node's block depth (1 = top level) and whether it is let-bound.
-fn scan(block: &Block, d: usize, depth: &mut [usize], bound: &mut [bool]) {
-    for stmt in &block.stmts {
-        match stmt {
-            Stmt::Let(n) => {
-                depth[n.index()] = d;
-                bound[n.index()] = true;
-            }
-            Stmt::Branch(branch) => {
-                for arm in &branch.arms {
-                    scan(&arm.block, d + 1, depth, bound);
-                }
-                for out in &branch.outputs {
-                    depth[out.index()] = d;
-                    bound[out.index()] = true;
-                }
-            }
-            Stmt::Decl(..) | Stmt::Assign(..) | Stmt::Pullback(_) | Stmt::Effect(_) => {}
-        }
-    }
+/// Where an adjoint contribution goes.
+enum Target {
+    /// The adjoint of a node (a scalar, or an array node's whole adjoint).
+    Node(NodeId),
+    /// An element (or row) of an array's adjoint variable.
+    Element(VarId, Vec<NodeId>),
+    /// Nothing: the target carries no derivative.
+    None,
 }
 
 struct Rev<'p> {
     p: &'p Function,
     b: Builder,
     act: Activity,
+    homes: Homes<'p>,
+    /// Adjoint variables of primal nodes.
     adj: HashMap<NodeId, VarId>,
-    depth: Vec<usize>,
-    bound: Vec<bool>,
+    /// Adjoint variables of primal variables.
+    var_adj: HashMap<VarId, VarId>,
+    /// Per reverse block depth: primal node → the node standing for it there (recomputed,
+    /// popped, or the reverse loop's index).
+    cache: Vec<HashMap<NodeId, NodeId>>,
+    /// Taped primal nodes and their tapes, in the order they were asked for.
+    tapes: Vec<(NodeId, VarId)>,
+    tape_of: HashMap<NodeId, VarId>,
 }
 
 impl Rev<'_> {
@@ -165,10 +282,26 @@ impl Rev<'_> {
             match stmt {
                 Stmt::Let(n) => self.node(*n),
                 Stmt::Branch(branch) => self.branch(branch),
-                Stmt::Decl(..) | Stmt::Assign(..) | Stmt::Pullback(_) | Stmt::Effect(_) => {}
+                Stmt::Loop(l) => self.looped(l),
+                Stmt::Decl(v, Some(init)) => self.decl(*v, *init),
+                Stmt::Assign(v, op, x) => self.assign(*v, *op, *x),
+                Stmt::Store(store) => self.store(store),
+                Stmt::Decl(_, None) | Stmt::Pullback(_) | Stmt::Effect(_) | Stmt::Push(..) => {}
             }
         }
     }
+
+    fn open(&mut self) {
+        self.b.open();
+        self.cache.push(HashMap::new());
+    }
+
+    fn close(&mut self) -> Block {
+        self.cache.pop();
+        self.b.close()
+    }
+
+    // ----- nodes -----
 
     /// The reverse of `n = op(args)`.
     fn node(&mut self, n: NodeId) {
@@ -180,9 +313,44 @@ impl Rev<'_> {
         };
         let node = self.p.node(n).clone();
         let d = self.read(var, node.span);
-        if let Op::Call(callee) = node.op {
-            self.pullback(n, callee, d);
-            return;
+        match node.op {
+            Op::Call(callee) => return self.pullback(n, callee, d),
+            // A read of a variable passes its adjoint to the variable, here, before any
+            // earlier write is reversed.
+            Op::ReadVar(v) => {
+                let dv = self.var_adjoint(v);
+                self.b.push(Stmt::Assign(dv, AssignOp::Add, d));
+                return;
+            }
+            // An element of a mutable array scatters into the element of its adjoint.
+            Op::Index => {
+                if let Target::Element(dv, path) = self.resolve(n, true) {
+                    self.b.push(Stmt::Store(Store {
+                        var: dv,
+                        path,
+                        op: AssignOp::Add,
+                        value: d,
+                    }));
+                }
+                return;
+            }
+            Op::ArrayLit => {
+                for (k, &elem) in node.args.iter().enumerate() {
+                    if self.act.active(elem) {
+                        let k = self.b.int(i128::try_from(k).unwrap_or(0), node.span);
+                        let dk = self.index(d, &[k], node.span);
+                        self.contribute(elem, dk);
+                    }
+                }
+                return;
+            }
+            Op::Repeat(_) | Op::VecRepeat => {
+                let ty = self.p.node(node.args[0]).ty;
+                let sum = self.b.add(Op::SumAll, vec![d], ty, node.span);
+                self.contribute(node.args[0], sum);
+                return;
+            }
+            _ => {}
         }
         for (i, &arg) in node.args.iter().enumerate() {
             if !self.act.active(arg) || !rules::passes_derivative(self.p, n, i) {
@@ -201,7 +369,7 @@ impl Rev<'_> {
     }
 
     /// `g_pullback(args…, d_n, &mut d_arg…)`.
-    fn pullback(&mut self, n: NodeId, callee: super::ir::SymId, d: NodeId) {
+    fn pullback(&mut self, n: NodeId, callee: SymId, d: NodeId) {
         let node = self.p.node(n).clone();
         let args: Vec<NodeId> = node.args.iter().map(|&a| self.avail(a)).collect();
         let mut buffers = Vec::new();
@@ -210,24 +378,29 @@ impl Rev<'_> {
         let mut repeats = Vec::new();
         for &arg in &node.args {
             let ty = self.p.node(arg).ty;
-            // The callee has a buffer for every float parameter. An operand whose type the
-            // macro cannot see (a constant) is taken to be a float.
-            if !(ty.is_float() || ty == Ty::Unknown) {
+            // The callee has a buffer for every float-shaped parameter. An operand whose type
+            // the macro cannot see (a constant) is taken to be a float.
+            if !(ty.float_shaped() || ty == Ty::Unknown) {
                 continue;
             }
-            if !self.act.active(arg) {
+            let target = if self.act.active(arg) {
+                self.buffer(arg)
+            } else {
+                None
+            };
+            let Some((var, path)) = target else {
                 buffers.push(BufferArg::Discard(ty));
                 continue;
-            }
-            let var = self.adjoint_var(arg);
-            if buffers.contains(&BufferArg::Var(var)) {
+            };
+            let buffer = BufferArg::Var(var, path.clone());
+            if buffers.contains(&buffer) && path.is_empty() && !ty.is_array() {
                 let extra = self.b.f.add_var("d_", ty, VarKind::Local);
                 self.b.f.vars[extra.index()].of = Some(arg);
                 self.b.push(Stmt::Decl(extra, None));
                 repeats.push((var, extra));
-                buffers.push(BufferArg::Var(extra));
+                buffers.push(BufferArg::Var(extra, Vec::new()));
             } else {
-                buffers.push(BufferArg::Var(var));
+                buffers.push(buffer);
             }
         }
         self.b.push(Stmt::Pullback(PullbackCall {
@@ -243,11 +416,13 @@ impl Rev<'_> {
         }
     }
 
+    // ----- control flow -----
+
     /// The reverse of a branch: the same selector picks the same arm, which runs backwards.
     fn branch(&mut self, branch: &Branch) {
         let mut arms = Vec::new();
         for arm in &branch.arms {
-            self.b.open();
+            self.open();
             for (k, &out) in branch.outputs.iter().enumerate() {
                 if let Some(&var) = self.adj.get(&out)
                     && self.act.active(out)
@@ -258,7 +433,7 @@ impl Rev<'_> {
             }
             self.block(&arm.block);
             arms.push(Arm {
-                block: self.b.close(),
+                block: self.close(),
                 yields: Vec::new(),
             });
         }
@@ -276,40 +451,268 @@ impl Rev<'_> {
         }));
     }
 
-    /// Reads an adjoint variable here.
-    fn read(&mut self, var: VarId, span: Span) -> NodeId {
-        let ty = self.b.f.var(var).ty;
-        self.b.add(Op::ReadVar(var), Vec::new(), ty, span)
+    /// The reverse of a loop: the same indices backwards, or the iterations that ran.
+    fn looped(&mut self, l: &Loop) {
+        let span = Span::call_site();
+        self.open();
+        let index = l.index.map(|fwd| {
+            let k = u32::try_from(self.b.f.nodes.len()).unwrap_or(u32::MAX);
+            let rev = self.b.unbound(Op::LoopIndex(k), Ty::Int, span);
+            self.b.f.nodes[rev.index()]
+                .name
+                .clone_from(&self.p.node(fwd).name);
+            if let Some(cache) = self.cache.last_mut() {
+                cache.insert(fwd, rev);
+            }
+            rev
+        });
+        self.block(&l.body);
+        let body = self.close();
+        if body.stmts.is_empty() {
+            return;
+        }
+        let trips = l.trips.map(|t| self.avail(t));
+        let kind = match &l.kind {
+            LoopKind::Range {
+                start,
+                end,
+                inclusive,
+                adapters,
+            } => {
+                let mut reversed: Vec<Adapter> = adapters
+                    .iter()
+                    .map(|a| match *a {
+                        Adapter::StepBy(k) => Adapter::StepBy(self.avail(k)),
+                        other => other,
+                    })
+                    .collect();
+                if let Some(trips) = trips.filter(|_| l.exit.is_some()) {
+                    reversed.push(Adapter::Take(trips));
+                }
+                if reversed.last() == Some(&Adapter::Rev) {
+                    reversed.pop();
+                } else {
+                    reversed.push(Adapter::Rev);
+                }
+                LoopKind::Range {
+                    start: self.avail(*start),
+                    end: self.avail(*end),
+                    inclusive: *inclusive,
+                    adapters: reversed,
+                }
+            }
+            LoopKind::While { .. } | LoopKind::Infinite => LoopKind::Range {
+                start: self.b.int(0, span),
+                end: trips.unwrap_or_else(|| self.b.int(0, span)),
+                inclusive: false,
+                adapters: Vec::new(),
+            },
+        };
+        self.b.push(Stmt::Loop(Box::new(Loop {
+            kind,
+            index,
+            body,
+            exit: None,
+            trips: None,
+        })));
+    }
+
+    // ----- memory -----
+
+    /// The reverse of `let v = init` (a variable's declaration): `init` gets `d_v`.
+    fn decl(&mut self, v: VarId, init: NodeId) {
+        let Some(&dv) = self.var_adj.get(&v) else {
+            return;
+        };
+        if !self.act.active(init) {
+            return;
+        }
+        let d = self.read(dv, self.p.node(init).span);
+        self.contribute(init, d);
+    }
+
+    /// The reverse of `v = x` (`d_x += d_v; d_v = 0`) or `v += x` (`d_x += d_v`).
+    fn assign(&mut self, v: VarId, op: AssignOp, x: NodeId) {
+        let Some(&dv) = self.var_adj.get(&v) else {
+            return;
+        };
+        let span = self.p.node(x).span;
+        if self.act.active(x) {
+            let d = self.read(dv, span);
+            self.contribute(x, d);
+        }
+        if op == AssignOp::Set {
+            let zero = self.zero(self.b.f.var(dv).ty, span);
+            self.b.push(Stmt::Assign(dv, AssignOp::Set, zero));
+        }
+    }
+
+    /// The reverse of `a[i] = x` or `a[i] += x`.
+    fn store(&mut self, store: &Store) {
+        let Some(&dv) = self.var_adj.get(&store.var) else {
+            return;
+        };
+        let span = self.p.node(store.value).span;
+        let path: Vec<NodeId> = store.path.iter().map(|&i| self.avail(i)).collect();
+        if self.act.active(store.value) {
+            let array = self.read(dv, span);
+            let d = self.index(array, &path, span);
+            self.contribute(store.value, d);
+        }
+        if store.op == AssignOp::Set {
+            let ty = self.b.f.var(dv).ty;
+            let mut elem = ty;
+            for _ in &path {
+                elem = elem.element();
+            }
+            let zero = self.zero(elem, span);
+            self.b.push(Stmt::Store(Store {
+                var: dv,
+                path,
+                op: AssignOp::Set,
+                value: zero,
+            }));
+        }
+    }
+
+    // ----- adjoints -----
+
+    /// Where an adjoint contribution to `target` goes. An element of an immutable array (a
+    /// parameter, a literal) is its array adjoint's element; with `scatter`, so is an element
+    /// of a variable, whose own adjoint is scattered when its read is reversed.
+    fn resolve(&mut self, target: NodeId, scatter: bool) -> Target {
+        if !self.act.active(target) {
+            return Target::None;
+        }
+        let node = self.p.node(target).clone();
+        match node.op {
+            Op::Ref => self.resolve(node.args[0], scatter),
+            Op::Index => {
+                if !scatter && self.read_root(node.args[0]).is_some() {
+                    return Target::Node(target);
+                }
+                match self.resolve(node.args[0], scatter) {
+                    Target::Element(var, mut path) => {
+                        path.push(self.avail(node.args[1]));
+                        Target::Element(var, path)
+                    }
+                    Target::Node(root) => {
+                        let var = self.array_adjoint(root);
+                        Target::Element(var, vec![self.avail(node.args[1])])
+                    }
+                    Target::None => Target::None,
+                }
+            }
+            Op::ReadVar(v) if node.ty.is_array() => {
+                Target::Element(self.var_adjoint(v), Vec::new())
+            }
+            _ => Target::Node(target),
+        }
+    }
+
+    /// The variable at the root of a chain of indexing, if it is a read of a variable.
+    fn read_root(&self, mut n: NodeId) -> Option<VarId> {
+        loop {
+            let node = self.p.node(n);
+            match node.op {
+                Op::Index | Op::Ref => n = node.args[0],
+                Op::ReadVar(v) => return Some(v),
+                _ => return None,
+            }
+        }
     }
 
     /// `d_target += value`, declaring `d_target` on its first contribution.
     fn contribute(&mut self, target: NodeId, value: NodeId) {
-        if !self.act.active(target) {
-            return;
-        }
-        if let Some(&var) = self.adj.get(&target) {
-            self.b.push(Stmt::Assign(var, AssignOp::Add, value));
-            return;
-        }
-        let var = self.new_adjoint(target);
-        let home = self.depth[target.index()];
-        if home >= self.b.depth() {
-            self.b.push(Stmt::Decl(var, Some(value)));
-        } else {
-            self.b.push_at(home, Stmt::Decl(var, None));
-            self.b.push(Stmt::Assign(var, AssignOp::Add, value));
+        match self.resolve(target, false) {
+            Target::None => {}
+            Target::Element(var, path) => {
+                if path.is_empty() {
+                    self.b.push(Stmt::Assign(var, AssignOp::Add, value));
+                } else {
+                    self.b.push(Stmt::Store(Store {
+                        var,
+                        path,
+                        op: AssignOp::Add,
+                        value,
+                    }));
+                }
+            }
+            Target::Node(n) => {
+                if self.p.node(n).ty.is_array() {
+                    let var = self.array_adjoint(n);
+                    self.b.push(Stmt::Assign(var, AssignOp::Add, value));
+                    return;
+                }
+                if let Some(&var) = self.adj.get(&n) {
+                    self.b.push(Stmt::Assign(var, AssignOp::Add, value));
+                    return;
+                }
+                let var = self.new_adjoint(n);
+                let home = self.homes.nodes[n.index()].depth;
+                if home >= self.b.depth() {
+                    self.b.push(Stmt::Decl(var, Some(value)));
+                } else {
+                    self.b.push_at(home, Stmt::Decl(var, None));
+                    self.b.push(Stmt::Assign(var, AssignOp::Add, value));
+                }
+            }
         }
     }
 
-    /// The adjoint variable of `target` as a buffer that calls can accumulate into.
-    fn adjoint_var(&mut self, target: NodeId) -> VarId {
-        if let Some(&var) = self.adj.get(&target) {
+    /// The buffer a pullback accumulates `arg`'s adjoint into: a variable and a path.
+    fn buffer(&mut self, arg: NodeId) -> Option<(VarId, Vec<NodeId>)> {
+        match self.resolve(arg, true) {
+            Target::None => None,
+            Target::Element(var, path) => Some((var, path)),
+            Target::Node(n) if self.p.node(n).ty.is_array() => {
+                Some((self.array_adjoint(n), Vec::new()))
+            }
+            Target::Node(n) => Some((self.scalar_adjoint(n), Vec::new())),
+        }
+    }
+
+    /// The adjoint variable of a scalar node, declared (zero) where the node lives.
+    fn scalar_adjoint(&mut self, n: NodeId) -> VarId {
+        if let Some(&var) = self.adj.get(&n) {
             return var;
         }
-        let var = self.new_adjoint(target);
-        let home = self.depth[target.index()].min(self.b.depth());
+        let var = self.new_adjoint(n);
+        let home = self.homes.nodes[n.index()].depth.min(self.b.depth());
         self.b.push_at(home, Stmt::Decl(var, None));
         var
+    }
+
+    /// The adjoint array of an array node (a parameter, a literal), zeros to begin with.
+    fn array_adjoint(&mut self, n: NodeId) -> VarId {
+        if let Some(&var) = self.adj.get(&n) {
+            return var;
+        }
+        let var = self.new_adjoint(n);
+        let home = self.homes.nodes[n.index()].depth.min(self.b.depth());
+        let zeros = self.zeros_of(n, home);
+        self.b.push_at(home, Stmt::Decl(var, Some(zeros)));
+        var
+    }
+
+    /// The adjoint variable of a primal variable, declared where the variable is.
+    fn var_adjoint(&mut self, v: VarId) -> VarId {
+        if let Some(&dv) = self.var_adj.get(&v) {
+            return dv;
+        }
+        let var = self.p.var(v).clone();
+        let dv = self
+            .b
+            .f
+            .add_var(format!("d_{}", var.name), var.ty, VarKind::Local);
+        let home = self.homes.vars[v.index()].depth.min(self.b.depth());
+        let init = match (var.ty.is_array(), self.homes.inits[v.index()]) {
+            (true, Some(init)) => Some(self.zeros_of(init, home)),
+            _ => None,
+        };
+        self.b.push_at(home, Stmt::Decl(dv, init));
+        self.var_adj.insert(v, dv);
+        dv
     }
 
     fn new_adjoint(&mut self, target: NodeId) -> VarId {
@@ -320,25 +723,61 @@ impl Rev<'_> {
         var
     }
 
-    /// A primal value, made visible to the reverse sweep: values computed inside an arm are
-    /// hoisted; conditions are cheap and printed inline, so their operands are what must be
-    /// visible.
-    fn avail(&mut self, n: NodeId) -> NodeId {
-        let node = self.p.node(n);
-        if node.op.is_leaf() {
-            return n;
-        }
-        let floating = !self.bound[n.index()];
-        if floating || node.op.is_condition() {
-            for arg in node.args.clone() {
-                self.avail(arg);
+    /// Zeros shaped like the primal array `n`: `[0.0; N]` for `[v; N]` and for literals,
+    /// `vec![0.0; n]` for `vec![v; n]`, else `zeros_like(&n)`.
+    fn zeros_of(&mut self, n: NodeId, depth: usize) -> NodeId {
+        let node = self.p.node(n).clone();
+        let span = node.span;
+        match node.op {
+            Op::Repeat(len) => {
+                let inner = self.zeros_of(node.args[0], depth);
+                self.b
+                    .add_at(depth, Op::Repeat(len), vec![inner], node.ty, span)
             }
-            return n;
+            Op::ArrayLit if !node.args.is_empty() => {
+                let inner = self.zeros_of(node.args[0], depth);
+                let count = node.args.len().to_string();
+                let len = self.b.f.intern(count.parse().unwrap_or_default());
+                self.b
+                    .add_at(depth, Op::Repeat(len), vec![inner], node.ty, span)
+            }
+            Op::VecRepeat => {
+                let inner = self.zeros_of(node.args[0], depth);
+                let len = self.avail(node.args[1]);
+                self.b
+                    .add_at(depth, Op::VecRepeat, vec![inner, len], node.ty, span)
+            }
+            _ if !node.ty.is_array() => self.zero(node.ty, span),
+            _ => {
+                let source = self.avail(n);
+                self.b.add_at(depth, Op::Zeros, vec![source], node.ty, span)
+            }
         }
-        if self.depth[n.index()] > 1 {
-            self.b.f.hoisted.insert(n);
+    }
+
+    fn zero(&mut self, ty: Ty, span: Span) -> NodeId {
+        match ty {
+            Ty::Int => self.b.int(0, span),
+            _ => self
+                .b
+                .float(0.0, ty.float_ty().unwrap_or(FloatTy::Lit), span),
         }
-        n
+    }
+
+    /// Reads a variable here.
+    fn read(&mut self, var: VarId, span: Span) -> NodeId {
+        let ty = self.b.f.var(var).ty;
+        self.b.add(Op::ReadVar(var), Vec::new(), ty, span)
+    }
+
+    /// `array[path…]`
+    fn index(&mut self, array: NodeId, path: &[NodeId], span: Span) -> NodeId {
+        let mut node = array;
+        for &i in path {
+            let ty = self.b.f.node(node).ty.element();
+            node = self.b.add(Op::Index, vec![node, i], ty, span);
+        }
+        node
     }
 
     /// Converts an adjoint between float types across a cast (`d_x += d_y as f64`).
@@ -350,6 +789,223 @@ impl Rev<'_> {
         };
         let sym = self.b.f.intern(name);
         self.b.add(Op::Cast(sym), vec![value], to, span)
+    }
+
+    // ----- primal values in the reverse sweep -----
+
+    fn cached(&self, n: NodeId) -> Option<NodeId> {
+        self.cache.iter().rev().find_map(|c| c.get(&n).copied())
+    }
+
+    /// A primal value, made visible where the reverse sweep is now.
+    fn avail(&mut self, n: NodeId) -> NodeId {
+        let node = self.p.node(n).clone();
+        if node.op.is_leaf() {
+            return n;
+        }
+        if let Some(v) = self.cached(n) {
+            return v;
+        }
+        let home = self.homes.nodes[n.index()].clone();
+        if home.loops.is_empty() {
+            // Outside loops a value is computed once: use it where it is. A condition or a
+            // node without a `let` is printed where used, so what it reads must be visible.
+            if !home.bound || node.op.is_cheap() {
+                for arg in node.args {
+                    self.avail(arg);
+                }
+            } else if home.depth > 1 {
+                self.b.f.hoisted.insert(n);
+            }
+            return n;
+        }
+        // Inside a loop: the value of this iteration is recomputed, or popped from a tape.
+        let depth = home.depth.min(self.b.depth());
+        let value = if self.taped(n) {
+            self.pop(n, depth)
+        } else {
+            let args: Vec<NodeId> = node.args.iter().map(|&a| self.avail(a)).collect();
+            if home.bound {
+                self.b.add_at(depth, node.op, args, node.ty, node.span)
+            } else {
+                self.b.floating(node.op, args, node.ty, node.span)
+            }
+        };
+        if let Some(cache) = self.cache.get_mut(depth.saturating_sub(1)) {
+            cache.insert(n, value);
+        }
+        value
+    }
+
+    /// Whether the reverse sweep takes `n` from a tape rather than recomputing it: values
+    /// that read what the loop overwrites, values merged after a branch, and calls.
+    fn taped(&self, n: NodeId) -> bool {
+        let node = self.p.node(n);
+        match node.op {
+            Op::ReadVar(_) | Op::Phi(_) | Op::Call(_) | Op::ConstCall(_) => true,
+            Op::Index => self.read_root(n).is_some(),
+            _ => false,
+        }
+    }
+
+    /// The value of `n` in this iteration, popped first thing in the block where it lives.
+    fn pop(&mut self, n: NodeId, depth: usize) -> NodeId {
+        let hint = self.hint(n);
+        let tape = if let Some(&tape) = self.tape_of.get(&n) {
+            tape
+        } else {
+            let name = hint
+                .as_ref()
+                .map_or_else(|| "tape".to_owned(), |name| format!("tape_{name}"));
+            let tape = self
+                .b
+                .f
+                .add_var(name, self.p.node(n).ty, VarKind::Tape(None));
+            self.tape_of.insert(n, tape);
+            self.tapes.push((n, tape));
+            tape
+        };
+        let node = self.p.node(n);
+        let id = self.b.unbound(Op::Pop(tape), node.ty, node.span);
+        self.b.f.nodes[id.index()].name = hint;
+        self.b.push_front_at(depth, Stmt::Let(id));
+        id
+    }
+
+    /// A name for what stands in for `n`: its own, or its variable's.
+    fn hint(&self, n: NodeId) -> Option<String> {
+        let node = self.p.node(n);
+        match (&node.name, node.op) {
+            (Some(name), _) => Some(name.clone()),
+            (None, Op::ReadVar(v) | Op::Pop(v)) => Some(self.p.var(v).name.clone()),
+            (None, Op::Index) => self.read_root(n).map(|v| self.p.var(v).name.clone()),
+            _ => None,
+        }
+    }
+
+    // ----- the forward sweep -----
+
+    /// The primal's statements with a push after each taped value, and each tape declared
+    /// before the top-level statement that fills it.
+    fn forward_sweep(&mut self) -> Block {
+        let mut pushes: HashMap<NodeId, VarId> = HashMap::new();
+        let mut decls: HashMap<usize, Vec<VarId>> = HashMap::new();
+        for &(n, tape) in &self.tapes.clone() {
+            pushes.insert(n, tape);
+            let home = self.homes.nodes[n.index()].clone();
+            decls.entry(home.top).or_default().push(tape);
+            self.size_tape(tape, &home);
+        }
+        let mut out = Block::default();
+        for (top, stmt) in self.p.body.stmts.iter().enumerate() {
+            for &tape in decls.get(&top).map(Vec::as_slice).unwrap_or_default() {
+                let capacity =
+                    self.capacity(&self.homes.nodes[self.tape_node(tape).index()].clone());
+                out.stmts.push(Stmt::Decl(tape, capacity));
+            }
+            instrument(stmt, &pushes, &mut out);
+        }
+        out
+    }
+
+    fn tape_node(&self, tape: VarId) -> NodeId {
+        self.tapes
+            .iter()
+            .find(|(_, t)| *t == tape)
+            .map_or(NodeId(0), |(n, _)| *n)
+    }
+
+    /// Gives a tape a constant size when every loop around its value has constant bounds.
+    fn size_tape(&mut self, tape: VarId, home: &Home) {
+        let mut size: u64 = 1;
+        for &l in &home.loops {
+            match self.constant_trips(self.homes.loops[l]) {
+                Some(trips) => size = size.saturating_mul(trips),
+                None => return,
+            }
+        }
+        // Stack tapes are for small loops; a large one would risk the stack.
+        if size <= 4096 {
+            self.b.f.vars[tape.index()].kind = VarKind::Tape(Some(size));
+        }
+    }
+
+    fn constant_trips(&self, l: &Loop) -> Option<u64> {
+        let LoopKind::Range {
+            start,
+            end,
+            inclusive,
+            adapters,
+        } = &l.kind
+        else {
+            return None;
+        };
+        let (start, end) = (self.p.int_lit(*start)?, self.p.int_lit(*end)?);
+        let mut trips = end - start + i128::from(*inclusive);
+        for adapter in adapters {
+            if let Adapter::StepBy(k) = adapter {
+                let k = self.p.int_lit(*k)?.max(1);
+                trips = (trips + k - 1) / k;
+            }
+        }
+        u64::try_from(trips.max(0)).ok()
+    }
+
+    /// What a heap tape reserves: the trip count of its outermost loop, when that loop is at
+    /// the top level and runs a whole range.
+    fn capacity(&mut self, home: &Home) -> Option<NodeId> {
+        let &outer = home.loops.first()?;
+        let l = self.homes.loops[outer];
+        if self.homes.loop_depths[outer] != 1 || l.exit.is_some() {
+            return None;
+        }
+        let LoopKind::Range { start, end, .. } = &l.kind else {
+            return None;
+        };
+        let sym = self.b.f.intern(quote::quote!(saturating_sub));
+        Some(self.b.floating(
+            Op::Method(sym),
+            vec![*end, *start],
+            Ty::Int,
+            Span::call_site(),
+        ))
+    }
+}
+
+/// A statement of the primal with pushes after the taped values it defines.
+fn instrument(stmt: &Stmt, pushes: &HashMap<NodeId, VarId>, out: &mut Block) {
+    let mut copy = stmt.clone();
+    let rewrite = |block: &Block| {
+        let mut new = Block::default();
+        for s in &block.stmts {
+            instrument(s, pushes, &mut new);
+        }
+        new
+    };
+    match &mut copy {
+        Stmt::Branch(branch) => {
+            for arm in &mut branch.arms {
+                arm.block = rewrite(&arm.block);
+            }
+        }
+        Stmt::Loop(l) => {
+            if let LoopKind::While { header, .. } = &mut l.kind {
+                *header = rewrite(header);
+            }
+            l.body = rewrite(&l.body);
+        }
+        _ => {}
+    }
+    out.stmts.push(copy);
+    let defined: Vec<NodeId> = match stmt {
+        Stmt::Let(n) => vec![*n],
+        Stmt::Branch(branch) => branch.outputs.clone(),
+        _ => Vec::new(),
+    };
+    for n in defined {
+        if let Some(&tape) = pushes.get(&n) {
+            out.stmts.push(Stmt::Push(tape, n));
+        }
     }
 }
 
@@ -371,10 +1027,12 @@ impl RuleCx for Cx<'_, '_> {
         &mut self.rev.b
     }
     fn float_ty(&self) -> FloatTy {
-        match self.rev.p.node(self.n).ty {
-            Ty::Float(t) => t,
-            _ => FloatTy::F64,
-        }
+        self.rev
+            .p
+            .node(self.n)
+            .ty
+            .float_ty()
+            .unwrap_or(FloatTy::F64)
     }
     fn span(&self) -> Span {
         self.rev.p.node(self.n).span

@@ -39,14 +39,26 @@ pub trait RuleCx {
 /// anything).
 pub fn passes_derivative(f: &Function, node: NodeId, i: usize) -> bool {
     let n = f.node(node);
-    let arg_float = n.args.get(i).is_some_and(|&a| f.node(a).ty.is_float());
-    if !n.ty.is_float() || !arg_float {
+    let arg_float = n.args.get(i).is_some_and(|&a| f.node(a).ty.float_shaped());
+    if !n.ty.float_shaped() || !arg_float {
         return false;
     }
     match n.op {
-        Op::Neg | Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Rem | Op::Call(_) | Op::Cast(_) => {
-            true
-        }
+        // Memory: an array literal or repetition carries the derivatives of its elements, an
+        // element or row that of its array (not of its index).
+        Op::Neg
+        | Op::Add
+        | Op::Sub
+        | Op::Mul
+        | Op::Div
+        | Op::Rem
+        | Op::Call(_)
+        | Op::Cast(_)
+        | Op::ArrayLit
+        | Op::Repeat(_)
+        | Op::VecRepeat
+        | Op::SumAll => true,
+        Op::Index | Op::Ref => i == 0,
         Op::Math(m) => {
             !matches!(
                 m,
@@ -68,7 +80,11 @@ pub fn passes_derivative(f: &Function, node: NodeId, i: usize) -> bool {
         | Op::Bit(_)
         | Op::ConstCall(_)
         | Op::Method(_)
-        | Op::Field(_) => false,
+        | Op::Field(_)
+        | Op::Len
+        | Op::Zeros
+        | Op::LoopIndex(_)
+        | Op::Pop(_) => false,
     }
 }
 

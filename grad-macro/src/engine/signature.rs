@@ -1,17 +1,60 @@
 //! The user's signature: which parameters carry gradients, and what the function returns.
 
 use super::errors::Errors;
-use super::ir::{FloatTy, Ty};
+use super::ir::{Elem, FloatTy, Ty};
 use syn::spanned::Spanned;
 use syn::{FnArg, Ident, Pat, ReturnType, Type};
 
 /// How a parameter takes part in differentiation.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone)]
 pub enum ParamKind {
     /// A float: it gets a gradient.
     Float(FloatTy),
+    /// An array, slice or `Vec` of floats (1-D or 2-D): its gradient has its shape.
+    Array {
+        /// The element type.
+        elem: FloatTy,
+        /// 1 or 2.
+        rank: u8,
+        /// The gradient's type in `_grad` (`[f64; N]`, `Vec<f64>`, …).
+        grad: Box<Type>,
+        /// The buffer's type in `_pullback` (`&mut [f64; N]`, `&mut [f64]`, …).
+        buffer: Box<Type>,
+    },
     /// Anything else (integers, `bool`, references to other data): a constant.
     Inactive(Ty),
+}
+
+impl ParamKind {
+    /// The type of the parameter's value in the IR.
+    pub fn ty(&self) -> Ty {
+        match self {
+            ParamKind::Float(f) => Ty::Float(*f),
+            ParamKind::Array { elem, rank, .. } => Ty::Array(Elem::Float(*elem), *rank),
+            ParamKind::Inactive(t) => *t,
+        }
+    }
+
+    /// Whether the parameter has a gradient.
+    pub fn differentiable(&self) -> bool {
+        !matches!(self, ParamKind::Inactive(_))
+    }
+
+    /// The gradient's type in `_grad`.
+    pub fn grad_type(&self, ty: &Type) -> Type {
+        match self {
+            ParamKind::Array { grad, .. } => (**grad).clone(),
+            _ => ty.clone(),
+        }
+    }
+
+    /// The buffer's type in `_pullback`.
+    pub fn buffer_type(&self, ty: &Type) -> Type {
+        match self {
+            ParamKind::Array { buffer, .. } => (**buffer).clone(),
+            _ => syn::parse_quote!(&mut #ty),
+        }
+    }
 }
 
 /// One parameter.
@@ -37,12 +80,12 @@ pub struct Signature {
 }
 
 impl Signature {
-    /// The float parameters, in declaration order.
+    /// The float-shaped parameters (floats, float arrays), in declaration order.
     pub fn floats(&self) -> impl Iterator<Item = (usize, &ParamInfo)> {
         self.params
             .iter()
             .enumerate()
-            .filter(|(_, p)| matches!(p.kind, ParamKind::Float(_)))
+            .filter(|(_, p)| p.kind.differentiable())
     }
 }
 
@@ -232,14 +275,6 @@ fn param_kind(ty: &Type, refuse: &mut dyn FnMut(&dyn quote::ToTokens, &str)) -> 
             refuse(ty, "pass floats by value (`x: f64`), not by reference");
             None
         }
-        Type::Array(_) | Type::Slice(_) => {
-            refuse(ty, "array and slice parameters are not supported yet");
-            None
-        }
-        Type::Reference(r) if matches!(*r.elem, Type::Array(_) | Type::Slice(_)) => {
-            refuse(ty, "array and slice parameters are not supported yet");
-            None
-        }
         Type::ImplTrait(_) => {
             refuse(
                 ty,
@@ -247,7 +282,77 @@ fn param_kind(ty: &Type, refuse: &mut dyn FnMut(&dyn quote::ToTokens, &str)) -> 
             );
             None
         }
-        // Other data (configuration structs, strings) is passed through as a constant.
-        _ => Some(ParamKind::Inactive(Ty::Unknown)),
+        _ => match array_shape(ty) {
+            Some(Shape::Floats(kind)) => Some(*kind),
+            Some(Shape::Other(rank)) => Some(ParamKind::Inactive(Ty::Array(Elem::Other, rank))),
+            // Other data (configuration structs, strings) is passed through as a constant.
+            None => Some(ParamKind::Inactive(Ty::Unknown)),
+        },
     }
+}
+
+/// What an array-like parameter type holds.
+enum Shape {
+    Floats(Box<ParamKind>),
+    Other(u8),
+}
+
+/// `[f64; N]`, `&[f64; N]`, `&[f64]`, `&Vec<f64>`, and their 2-D forms with rows `[f64; N]`.
+fn array_shape(ty: &Type) -> Option<Shape> {
+    // The element of one level of array-ness, and whether that level is owned as written.
+    fn level(ty: &Type) -> Option<(&Type, bool)> {
+        match ty {
+            Type::Array(a) => Some((&a.elem, true)),
+            Type::Slice(s) => Some((&s.elem, false)),
+            Type::Path(p) if p.qself.is_none() => {
+                let last = p.path.segments.last()?;
+                if last.ident != "Vec" {
+                    return None;
+                }
+                match &last.arguments {
+                    syn::PathArguments::AngleBracketed(args) => match args.args.first()? {
+                        syn::GenericArgument::Type(elem) => Some((elem, false)),
+                        _ => None,
+                    },
+                    _ => None,
+                }
+            }
+            Type::Paren(p) => level(&p.elem),
+            _ => None,
+        }
+    }
+    let (outer, by_ref) = match ty {
+        Type::Reference(r) => (&*r.elem, true),
+        other => (other, false),
+    };
+    let (elem, fixed) = level(outer)?;
+    if !by_ref && !fixed {
+        // A `Vec<f64>` by value would move the caller's data; slices need a reference.
+        return None;
+    }
+    let (scalar, rank) = match scalar_ty(elem) {
+        Some(s) => (s, 1),
+        None => match elem {
+            Type::Array(row) => (scalar_ty(&row.elem)?, 2),
+            _ => return None,
+        },
+    };
+    let Ty::Float(f) = scalar else {
+        return Some(Shape::Other(rank));
+    };
+    // The gradient owns its data: a fixed-size array as such, anything else as a `Vec`.
+    let (grad, buffer): (Type, Type) = if fixed {
+        (outer.clone(), syn::parse_quote!(&mut #outer))
+    } else {
+        (
+            syn::parse_quote!(Vec<#elem>),
+            syn::parse_quote!(&mut [#elem]),
+        )
+    };
+    Some(Shape::Floats(Box::new(ParamKind::Array {
+        elem: f,
+        rank,
+        grad: Box::new(grad),
+        buffer: Box::new(buffer),
+    })))
 }

@@ -65,7 +65,7 @@ impl Emitter<'_> {
         let span = node.span;
         let arg = |i: usize| node.args[i];
         match node.op {
-            Op::Param(_) | Op::Phi(_) => {
+            Op::Param(_) | Op::Phi(_) | Op::LoopIndex(_) => {
                 let name = self.node_name(n);
                 (quote!(#name), Prec::Atom)
             }
@@ -140,6 +140,47 @@ impl Emitter<'_> {
                 (quote_spanned!(span=> #krate::no_grad(#value)), Prec::Atom)
             }
             Op::Select => (self.select(n), Prec::If),
+            Op::Index => {
+                let base = self.receiver(arg(0));
+                let index = self.expr(arg(1));
+                (quote_spanned!(span=> #base[#index]), Prec::Atom)
+            }
+            Op::Len => {
+                let base = self.receiver(arg(0));
+                (quote_spanned!(span=> #base.len()), Prec::Atom)
+            }
+            Op::ArrayLit => {
+                let elems = node.args.iter().map(|&a| self.expr(a));
+                (quote_spanned!(span=> [#(#elems),*]), Prec::Atom)
+            }
+            Op::Repeat(len) => {
+                let value = self.expr(arg(0));
+                let len = self.f.sym(len);
+                (quote_spanned!(span=> [#value; #len]), Prec::Atom)
+            }
+            Op::VecRepeat => {
+                let (value, len) = (self.expr(arg(0)), self.expr(arg(1)));
+                (quote_spanned!(span=> ::std::vec![#value; #len]), Prec::Atom)
+            }
+            Op::Ref => {
+                let value = self.operand(arg(0), Prec::Unary);
+                (quote_spanned!(span=> &#value), Prec::Unary)
+            }
+            Op::Zeros => {
+                let (krate, value) = (&self.krate, self.expr(arg(0)));
+                (
+                    quote_spanned!(span=> #krate::zeros_like(&#value)),
+                    Prec::Atom,
+                )
+            }
+            Op::SumAll => {
+                let (krate, value) = (&self.krate, self.expr(arg(0)));
+                (quote_spanned!(span=> #krate::sum_all(&#value)), Prec::Atom)
+            }
+            Op::Pop(tape) => {
+                let tape = self.var_name(tape);
+                (quote_spanned!(span=> #tape.pop()), Prec::Atom)
+            }
         }
     }
 
@@ -293,7 +334,7 @@ impl Emitter<'_> {
             Ty::Float(_) => quote!(0.0),
             Ty::Int => quote!(0),
             Ty::Bool => quote!(false),
-            Ty::Unknown => quote!(::core::default::Default::default()),
+            Ty::Unknown | Ty::Array(..) => quote!(::core::default::Default::default()),
         }
     }
 }

@@ -1,16 +1,18 @@
 //! IR → plain Rust statements.
 //!
 //! Every node of the computation graph gets a `let` with the user's name or `t<N>`;
-//! derivative temporaries used once, conditions, literals and adjoint reads are printed inline
-//! where they are used, so that the reverse sweep reads as one statement per local derivative
-//! (`d_a += d_out * b;`). Tokens carry the span of the user expression they come from, so a
-//! type error in derivative code points at the user's line.
+//! derivative temporaries used once, conditions, literals and variable reads are printed
+//! inline where they are used, so that the reverse sweep reads as one statement per local
+//! derivative (`d_a += d_out * b;`). A read of a variable is printed inline only if nothing
+//! writes the variable between the read and its use. Tokens carry the span of the user
+//! expression they come from, so a type error in derivative code points at the user's line.
 
 mod expr;
 mod names;
 
 use crate::engine::ir::{
-    AssignOp, Block, Branch, BufferArg, Function, NodeId, Op, Selector, Stmt, VarId, VarKind,
+    Adapter, AssignOp, Block, Branch, BufferArg, Function, LoopKind, NodeId, Op, Selector, Stmt,
+    VarId, VarKind,
 };
 use names::Names;
 use proc_macro2::{Ident, TokenStream};
@@ -24,13 +26,15 @@ pub struct Emitter<'f> {
     inline: Vec<bool>,
     krate: TokenStream,
     mutated: HashSet<VarId>,
+    /// Nodes something reads.
+    used: HashSet<NodeId>,
 }
 
 impl<'f> Emitter<'f> {
     /// Prepares to print `f`. `graph[n]` marks the nodes of the computation graph, which get a
     /// `let` of their own even when used once; `reserved` holds every identifier of the user's
-    /// function, which generated names avoid.
-    /// `out` is the function's result, named `out` when the user gave it no name.
+    /// function, which generated names avoid. `out` is the function's result, named `out`
+    /// when the user gave it no name.
     pub fn new(
         f: &'f Function,
         graph: &[bool],
@@ -41,25 +45,19 @@ impl<'f> Emitter<'f> {
         let inline = decide_inline(f, graph);
         let names = Names::assign(f, &|n| !inline[n.index()], reserved, out);
         let mut mutated = HashSet::new();
-        f.body.walk(&mut |stmt| match stmt {
-            Stmt::Assign(v, _, _) => {
-                mutated.insert(*v);
-            }
-            Stmt::Pullback(call) => {
-                for buffer in &call.buffers {
-                    if let BufferArg::Var(v) = buffer {
-                        mutated.insert(*v);
-                    }
-                }
-            }
-            _ => {}
+        let mut used = HashSet::new();
+        f.body.walk(&mut |stmt| {
+            mutated.extend(writes(stmt));
+            used.extend(reads_of(f, stmt));
         });
+        used.extend(f.ret);
         Emitter {
             f,
             names,
             inline,
             krate,
             mutated,
+            used,
         }
     }
 
@@ -94,26 +92,22 @@ impl<'f> Emitter<'f> {
     /// `let mut v = 0.0;` for each value the statement computes inside an arm that the
     /// reverse sweep reads after it.
     fn hoisted_decls(&self, stmt: &Stmt) -> TokenStream {
-        let Stmt::Branch(_) = stmt else {
-            return TokenStream::new();
-        };
         let mut out = TokenStream::new();
-        let mut visit = |n: NodeId| {
-            if self.f.hoisted.contains(&n) {
-                let name = self.node_name(n);
-                let value = self.default_value(self.f.node(n).ty);
-                out.extend(quote!(let mut #name = #value;));
-            }
-        };
-        let mut visit_stmt = |s: &Stmt| match s {
-            Stmt::Let(n) => visit(*n),
-            Stmt::Branch(b) => b.outputs.iter().for_each(|&o| visit(o)),
-            _ => {}
-        };
-        if let Stmt::Branch(branch) = stmt {
-            for arm in &branch.arms {
-                arm.block.walk(&mut visit_stmt);
-            }
+        for nested in stmt.blocks() {
+            nested.walk(&mut |s| {
+                let defined = match s {
+                    Stmt::Let(n) => vec![*n],
+                    Stmt::Branch(b) => b.outputs.clone(),
+                    _ => Vec::new(),
+                };
+                for n in defined {
+                    if self.f.hoisted.contains(&n) {
+                        let name = self.node_name(n);
+                        let value = self.default_value(self.f.node(n).ty);
+                        out.extend(quote!(let mut #name = #value;));
+                    }
+                }
+            });
         }
         out
     }
@@ -134,31 +128,26 @@ impl<'f> Emitter<'f> {
                 }
             }
             Stmt::Branch(branch) => self.branch(branch),
-            Stmt::Decl(v, init) => {
-                let name = self.var_name(*v);
-                let value = match init {
-                    Some(x) => self.expr(*x),
-                    None => self.default_value(self.f.var(*v).ty),
-                };
-                if self.mutated.contains(v) {
-                    quote!(let mut #name = #value;)
-                } else {
-                    quote!(let #name = #value;)
-                }
-            }
-            Stmt::Assign(v, op, x) => {
-                let name = self.var_name(*v);
-                let value = self.expr(*x);
-                let target = if self.f.var(*v).kind == VarKind::Buffer {
-                    quote!(*#name)
-                } else {
-                    quote!(#name)
-                };
-                match op {
+            Stmt::Decl(v, init) => self.decl(*v, *init),
+            Stmt::Assign(v, op, x) => self.assign(*v, *op, *x),
+            Stmt::Store(store) => {
+                let target = self.place(store.var, &store.path);
+                let value = self.expr(store.value);
+                match store.op {
                     AssignOp::Add => quote!(#target += #value;),
                     AssignOp::Set => quote!(#target = #value;),
                 }
             }
+            Stmt::Push(tape, value) => {
+                let name = self.var_name(*tape);
+                let value = self.expr(*value);
+                if self.f.var(*tape).ty.is_array() {
+                    quote!(#name.push(#value.clone());)
+                } else {
+                    quote!(#name.push(#value);)
+                }
+            }
+            Stmt::Loop(l) => self.looped(l),
             Stmt::Pullback(call) => {
                 let path = self.suffixed(call.callee, "_pullback", call.span);
                 let args: Vec<TokenStream> = call.args.iter().map(|&a| self.expr(a)).collect();
@@ -167,13 +156,15 @@ impl<'f> Emitter<'f> {
                     .buffers
                     .iter()
                     .map(|b| match b {
-                        BufferArg::Var(v) if self.f.var(*v).kind == VarKind::Buffer => {
+                        BufferArg::Var(v, path)
+                            if path.is_empty() && self.f.var(*v).kind == VarKind::Buffer =>
+                        {
                             let name = self.var_name(*v);
                             quote!(#name)
                         }
-                        BufferArg::Var(v) => {
-                            let name = self.var_name(*v);
-                            quote!(&mut #name)
+                        BufferArg::Var(v, path) => {
+                            let place = self.place(*v, path);
+                            quote!(&mut #place)
                         }
                         BufferArg::Discard(ty) => {
                             let zero = self.default_value(*ty);
@@ -211,6 +202,149 @@ impl<'f> Emitter<'f> {
                     quote!({ #(#rebinds)* #tokens })
                 }
             }
+        }
+    }
+
+    fn decl(&self, v: VarId, init: Option<NodeId>) -> TokenStream {
+        let var = self.f.var(v);
+        let name = self.var_name(v);
+        let krate = &self.krate;
+        let value = match (var.kind, init) {
+            (VarKind::Tape(Some(size)), _) if !var.ty.is_array() => {
+                let size = proc_macro2::Literal::u64_unsuffixed(size);
+                quote!(#krate::StackTape::<_, #size>::new())
+            }
+            (VarKind::Tape(_), Some(capacity)) => {
+                let capacity = self.expr(capacity);
+                quote!(#krate::Tape::with_capacity(#capacity))
+            }
+            (VarKind::Tape(_), None) => quote!(#krate::Tape::with_capacity(0)),
+            (_, Some(x)) => self.expr(x),
+            (_, None) => self.default_value(var.ty),
+        };
+        if self.mutated.contains(&v) || matches!(var.kind, VarKind::Tape(_)) {
+            quote!(let mut #name = #value;)
+        } else {
+            quote!(let #name = #value;)
+        }
+    }
+
+    fn assign(&self, v: VarId, op: AssignOp, x: NodeId) -> TokenStream {
+        let var = self.f.var(v);
+        let name = self.var_name(v);
+        let buffer = var.kind == VarKind::Buffer;
+        let value = self.expr(x);
+        if var.ty.is_array() && op == AssignOp::Add {
+            let krate = &self.krate;
+            let target = if buffer {
+                quote!(#name)
+            } else {
+                quote!(&mut #name)
+            };
+            return quote!(#krate::accumulate(#target, &#value););
+        }
+        let target = if buffer {
+            quote!(*#name)
+        } else {
+            quote!(#name)
+        };
+        match op {
+            AssignOp::Add => quote!(#target += #value;),
+            AssignOp::Set => self.set(v, &target, x),
+        }
+    }
+
+    /// `v = e`, printed `v op= b` when `e` is `v op b` read just now.
+    fn set(&self, v: VarId, target: &TokenStream, x: NodeId) -> TokenStream {
+        let node = self.f.node(x);
+        let compound = match node.op {
+            Op::Sub => Some(quote!(-=)),
+            Op::Mul => Some(quote!(*=)),
+            Op::Div => Some(quote!(/=)),
+            Op::Add => Some(quote!(+=)),
+            _ => None,
+        };
+        if let Some(op) = compound
+            && self.inline[x.index()]
+            && self.inline[node.args[0].index()]
+            && self.f.node(node.args[0]).op == Op::ReadVar(v)
+        {
+            let rhs = self.expr(node.args[1]);
+            return quote!(#target #op #rhs;);
+        }
+        let value = self.expr(x);
+        quote!(#target = #value;)
+    }
+
+    /// `v[i][j]`
+    fn place(&self, v: VarId, path: &[NodeId]) -> TokenStream {
+        let name = self.var_name(v);
+        let indices = path.iter().map(|&i| self.expr(i));
+        quote!(#name #([#indices])*)
+    }
+
+    fn looped(&self, l: &crate::engine::ir::Loop) -> TokenStream {
+        let body = self.block(&l.body, false);
+        let exit = l.exit.map(|e| {
+            let e = self.expr(e);
+            quote!(if #e { break; })
+        });
+        let index = if let Some(i) = l.index.filter(|i| self.used.contains(i)) {
+            let name = self.node_name(i);
+            quote!(#name)
+        } else {
+            quote!(_)
+        };
+        match &l.kind {
+            LoopKind::Range {
+                start,
+                end,
+                inclusive,
+                adapters,
+            } => {
+                let (start, mut end_tokens) =
+                    (self.expr(*start), self.operand(*end, expr::Prec::Add));
+                let sized = adapters
+                    .iter()
+                    .any(|a| matches!(a, Adapter::Take(_) | Adapter::StepBy(_)));
+                // `.step_by(k).rev()` and `.take(n).rev()` need an exact-size iterator, which
+                // `a..=b` is not: write it `a..b + 1`.
+                let range = if *inclusive && sized {
+                    end_tokens = quote!(#end_tokens + 1);
+                    quote!(#start..#end_tokens)
+                } else if *inclusive {
+                    quote!(#start..=#end_tokens)
+                } else {
+                    quote!(#start..#end_tokens)
+                };
+                let iter = if adapters.is_empty() {
+                    range
+                } else {
+                    let chain = adapters.iter().map(|a| match a {
+                        Adapter::StepBy(k) => {
+                            let k = self.expr(*k);
+                            quote!(.step_by(#k))
+                        }
+                        Adapter::Rev => quote!(.rev()),
+                        Adapter::Take(n) => {
+                            let n = self.expr(*n);
+                            quote!(.take(#n))
+                        }
+                    });
+                    quote!((#range) #(#chain)*)
+                };
+                quote!(for #index in #iter { #body #exit })
+            }
+            LoopKind::While { header, cond } => {
+                let header = self.block(header, false);
+                let cond = self.expr(*cond);
+                if header.is_empty() {
+                    quote!(while #cond { #body #exit })
+                } else {
+                    quote!(loop { #header if !(#cond) { break; } #body #exit })
+                }
+            }
+            LoopKind::Infinite => quote!(loop { #body #exit }),
         }
     }
 
@@ -317,132 +451,319 @@ fn else_if_chain(block: &Block, no_outputs: bool) -> Option<&Branch> {
     }
 }
 
+/// The nodes a statement reads directly (operands of its nodes, values it writes, …).
+fn reads_of(f: &Function, stmt: &Stmt) -> Vec<NodeId> {
+    match stmt {
+        Stmt::Let(n) => f.node(*n).args.clone(),
+        Stmt::Decl(_, Some(x)) | Stmt::Assign(_, _, x) | Stmt::Push(_, x) => vec![*x],
+        Stmt::Store(s) => s.path.iter().copied().chain([s.value]).collect(),
+        Stmt::Branch(b) => {
+            let (Selector::If(c) | Selector::Match(c, _)) = &b.selector;
+            let mut out = vec![*c];
+            out.extend(b.arms.iter().flat_map(|a| a.yields.iter().copied()));
+            out
+        }
+        Stmt::Loop(l) => {
+            let mut out: Vec<NodeId> = l.exit.into_iter().collect();
+            match &l.kind {
+                LoopKind::Range {
+                    start,
+                    end,
+                    adapters,
+                    ..
+                } => {
+                    out.extend([*start, *end]);
+                    for a in adapters {
+                        if let Adapter::StepBy(x) | Adapter::Take(x) = a {
+                            out.push(*x);
+                        }
+                    }
+                }
+                LoopKind::While { cond, .. } => out.push(*cond),
+                LoopKind::Infinite => {}
+            }
+            out
+        }
+        Stmt::Pullback(call) => {
+            let mut out = call.args.clone();
+            out.push(call.d_out);
+            for b in &call.buffers {
+                if let BufferArg::Var(_, path) = b {
+                    out.extend(path.iter().copied());
+                }
+            }
+            out
+        }
+        Stmt::Effect(e) => e.scope.iter().map(|(_, n)| *n).collect(),
+        Stmt::Decl(_, None) => Vec::new(),
+    }
+}
+
+/// The variables a statement (and what is nested in it) writes.
+fn writes(stmt: &Stmt) -> Vec<VarId> {
+    let mut out = Vec::new();
+    let mut visit = |s: &Stmt| match s {
+        Stmt::Assign(v, _, _) | Stmt::Push(v, _) => out.push(*v),
+        Stmt::Store(store) => out.push(store.var),
+        Stmt::Pullback(call) => {
+            for buffer in &call.buffers {
+                if let BufferArg::Var(v, _) = buffer {
+                    out.push(*v);
+                }
+            }
+        }
+        _ => {}
+    };
+    visit(stmt);
+    for nested in stmt.blocks() {
+        nested.walk(&mut visit);
+    }
+    out
+}
+
 /// Which nodes are printed inline rather than let-bound.
+///
+/// Leaves, conditions, and nodes without a `let` always are. A computation used once, in the
+/// block it is defined in, is too, unless it is a node of the computation graph, has the
+/// user's name, or is hoisted. A read of a scalar variable is printed at every use. Any node
+/// that reads a variable moves to its uses only if no statement in between writes it.
 fn decide_inline(f: &Function, graph: &[bool]) -> Vec<bool> {
     let n = f.nodes.len();
-    let mut bound = vec![false; n];
-    let mut home = vec![usize::MAX; n];
-    let mut uses = vec![0_usize; n];
-    let mut site = vec![usize::MAX; n];
-    let mut next_block = 0;
-    count(
+    let mut ctx = Count {
         f,
-        &f.body,
-        &mut next_block,
-        &mut bound,
-        &mut home,
-        &mut uses,
-        &mut site,
-    );
+        bound: vec![false; n],
+        home: vec![(usize::MAX, 0); n],
+        uses: vec![Vec::new(); n],
+        in_condition: vec![false; n],
+        written: vec![false; n],
+        blocks: Vec::new(),
+        parents: Vec::new(),
+    };
+    ctx.block(&f.body, None);
     if let Some(ret) = f.ret {
-        reference(f, ret, 0, &bound, &mut uses, &mut site, false);
+        let last = f.body.stmts.len();
+        ctx.reference(ret, (0, last), false);
     }
     (0..n)
         .map(|i| {
             let node = &f.nodes[i];
             let id = NodeId(u32::try_from(i).unwrap_or(u32::MAX));
-            node.op.is_leaf()
-                || matches!(node.op, Op::ReadVar(_))
-                || node.op.is_condition()
-                || (!bound[i] && !matches!(node.op, Op::Phi(_)))
-                || (uses[i] == 1
-                    && site[i] == home[i]
-                    && !f.hoisted.contains(&id)
-                    && node.name.is_none()
-                    && !matches!(node.op, Op::Phi(_))
-                    && !graph.get(i).copied().unwrap_or(false))
+            match node.op {
+                // A variable's whole array is never copied into a `let`.
+                Op::ReadVar(_) if node.ty.is_array() => return true,
+                Op::Pop(_) | Op::LoopIndex(_) | Op::Phi(_) => return false,
+                _ => {}
+            }
+            if node.op.is_leaf() || node.op.is_cheap() || !ctx.bound[i] {
+                return true;
+            }
+            let uses = &ctx.uses[i];
+            let read_only = matches!(node.op, Op::ReadVar(_));
+            let single = uses.len() == 1 && !ctx.in_condition[i];
+            let here = ctx.home[i].0;
+            // A node of the computation graph gets a `let`, unless it is a read, or all it
+            // does is go into a variable (`s += w[i] * x[i]`).
+            let shown = graph.get(i).copied().unwrap_or(false)
+                && !matches!(node.op, Op::Index | Op::ReadVar(_))
+                && !(single && ctx.written[i]);
+            let movable = (single || read_only)
+                && uses.iter().all(|&(b, _)| read_only || b == here)
+                && !f.hoisted.contains(&id)
+                && node.name.is_none()
+                && !shown;
+            movable && ctx.untouched_until_used(id)
         })
         .collect()
 }
 
-#[allow(clippy::too_many_arguments, reason = "the tables of one walk")]
-fn count(
-    f: &Function,
-    block: &Block,
-    next_block: &mut usize,
-    bound: &mut [bool],
-    home: &mut [usize],
-    uses: &mut [usize],
-    site: &mut [usize],
-) {
-    let here = *next_block;
-    *next_block += 1;
-    // Bind first, so references can tell floating nodes apart.
-    for stmt in &block.stmts {
-        if let Stmt::Let(n) = stmt {
-            bound[n.index()] = true;
-            home[n.index()] = here;
-        }
-        if let Stmt::Branch(b) = stmt {
-            for &o in &b.outputs {
-                bound[o.index()] = true;
-                home[o.index()] = here;
+/// The variables an expression reads, through the nodes it would print inline.
+fn reads(f: &Function, n: NodeId) -> HashSet<VarId> {
+    let mut out = HashSet::new();
+    let mut stack = vec![n];
+    while let Some(id) = stack.pop() {
+        let node = f.node(id);
+        match node.op {
+            Op::ReadVar(v) => {
+                out.insert(v);
             }
+            Op::Phi(_) | Op::Pop(_) | Op::LoopIndex(_) => {}
+            _ if node.name.is_none() => stack.extend(node.args.iter().copied()),
+            _ => {}
         }
     }
-    for stmt in &block.stmts {
-        match stmt {
-            Stmt::Let(n) => {
-                let node = f.node(*n);
-                let condition = node.op.is_condition();
-                for &a in &node.args {
-                    reference(f, a, here, bound, uses, site, condition);
-                }
-            }
-            Stmt::Decl(_, Some(x)) | Stmt::Assign(_, _, x) => {
-                reference(f, *x, here, bound, uses, site, false);
-            }
-            Stmt::Branch(b) => {
-                let (Selector::If(c) | Selector::Match(c, _)) = &b.selector;
-                reference(f, *c, here, bound, uses, site, true);
-                for arm in &b.arms {
-                    let arm_block = *next_block;
-                    count(f, &arm.block, next_block, bound, home, uses, site);
-                    for &y in &arm.yields {
-                        reference(f, y, arm_block, bound, uses, site, false);
-                    }
-                }
-            }
-            Stmt::Pullback(call) => {
-                for &a in call.args.iter().chain([&call.d_out]) {
-                    reference(f, a, here, bound, uses, site, false);
-                }
-            }
-            Stmt::Effect(e) => {
-                for (_, node) in &e.scope {
-                    reference(f, *node, here, bound, uses, site, true);
-                }
-            }
-            Stmt::Decl(_, None) => {}
-        }
-    }
+    out
 }
 
-/// Counts one use of `n` printed in block `block`. A use inside a condition counts twice:
-/// conditions are printed again wherever they are used, so what they read is bound once.
-fn reference(
-    f: &Function,
-    n: NodeId,
-    block: usize,
-    bound: &[bool],
-    uses: &mut [usize],
-    site: &mut [usize],
-    condition: bool,
-) {
-    uses[n.index()] += if condition { 2 } else { 1 };
-    site[n.index()] = block;
-    let node = f.node(n);
-    if !bound[n.index()] && !node.op.is_leaf() {
-        for &a in &node.args {
-            reference(
-                f,
-                a,
-                block,
-                bound,
-                uses,
-                site,
-                condition || node.op.is_condition(),
-            );
+struct Count<'f> {
+    f: &'f Function,
+    bound: Vec<bool>,
+    /// (block, statement) of each node's definition.
+    home: Vec<(usize, usize)>,
+    /// (block, statement) of each use.
+    uses: Vec<Vec<(usize, usize)>>,
+    /// Used by a condition or a loop bound, which is printed again where it is used.
+    in_condition: Vec<bool>,
+    /// Used as the value written into a variable.
+    written: Vec<bool>,
+    /// Every block, by number, and the statement containing it.
+    blocks: Vec<&'f [Stmt]>,
+    parents: Vec<Option<(usize, usize)>>,
+}
+
+impl<'f> Count<'f> {
+    fn block(&mut self, block: &'f Block, parent: Option<(usize, usize)>) -> usize {
+        let here = self.blocks.len();
+        self.blocks.push(&block.stmts);
+        self.parents.push(parent);
+        // Bind first, so references can tell nodes printed where used apart.
+        for (k, stmt) in block.stmts.iter().enumerate() {
+            match stmt {
+                Stmt::Let(n) => {
+                    self.bound[n.index()] = true;
+                    self.home[n.index()] = (here, k);
+                }
+                Stmt::Branch(b) => {
+                    for &o in &b.outputs {
+                        self.bound[o.index()] = true;
+                        self.home[o.index()] = (here, k);
+                    }
+                }
+                _ => {}
+            }
         }
+        for (k, stmt) in block.stmts.iter().enumerate() {
+            let at = (here, k);
+            match stmt {
+                Stmt::Let(n) => {
+                    let node = self.f.node(*n);
+                    let condition = node.op.is_cheap();
+                    for &a in &node.args {
+                        self.reference(a, at, condition);
+                    }
+                }
+                Stmt::Decl(_, Some(x)) | Stmt::Assign(_, _, x) | Stmt::Push(_, x) => {
+                    self.written[x.index()] = true;
+                    self.reference(*x, at, false);
+                }
+                Stmt::Store(store) => {
+                    self.written[store.value.index()] = true;
+                    for &i in store.path.iter().chain([&store.value]) {
+                        self.reference(i, at, false);
+                    }
+                }
+                Stmt::Branch(b) => {
+                    let (Selector::If(c) | Selector::Match(c, _)) = &b.selector;
+                    self.reference(*c, at, true);
+                    for arm in &b.arms {
+                        let inner = self.block(&arm.block, Some(at));
+                        let end = arm.block.stmts.len();
+                        for &y in &arm.yields {
+                            self.reference(y, (inner, end), false);
+                        }
+                    }
+                }
+                Stmt::Loop(l) => {
+                    match &l.kind {
+                        LoopKind::Range {
+                            start,
+                            end,
+                            adapters,
+                            ..
+                        } => {
+                            self.reference(*start, at, true);
+                            self.reference(*end, at, true);
+                            for adapter in adapters {
+                                if let Adapter::StepBy(x) | Adapter::Take(x) = adapter {
+                                    self.reference(*x, at, true);
+                                }
+                            }
+                        }
+                        LoopKind::While { header, cond } => {
+                            let inner = self.block(header, Some(at));
+                            self.reference(*cond, (inner, header.stmts.len()), true);
+                        }
+                        LoopKind::Infinite => {}
+                    }
+                    if let Some(i) = l.index {
+                        self.bound[i.index()] = true;
+                    }
+                    let inner = self.block(&l.body, Some(at));
+                    if let Some(e) = l.exit {
+                        self.reference(e, (inner, l.body.stmts.len()), true);
+                    }
+                }
+                Stmt::Pullback(call) => {
+                    for &a in call.args.iter().chain([&call.d_out]) {
+                        self.reference(a, at, false);
+                    }
+                    for buffer in &call.buffers {
+                        if let BufferArg::Var(_, path) = buffer {
+                            for &i in path {
+                                self.reference(i, at, false);
+                            }
+                        }
+                    }
+                }
+                Stmt::Effect(e) => {
+                    for (_, node) in &e.scope {
+                        self.reference(*node, at, true);
+                    }
+                }
+                Stmt::Decl(_, None) => {}
+            }
+        }
+        here
+    }
+
+    /// Records one use of `n` printed at `at`.
+    fn reference(&mut self, n: NodeId, at: (usize, usize), condition: bool) {
+        let i = n.index();
+        self.uses[i].push(at);
+        self.in_condition[i] |= condition;
+        let node = self.f.node(n);
+        if !self.bound[i] && !node.op.is_leaf() {
+            for &a in &node.args.clone() {
+                self.reference(a, at, condition || node.op.is_cheap());
+            }
+        }
+    }
+
+    /// The statement of `block` that `at` is (or is nested in), if any.
+    fn ancestor_in(&self, mut at: (usize, usize), block: usize) -> Option<usize> {
+        loop {
+            if at.0 == block {
+                return Some(at.1);
+            }
+            at = self.parents.get(at.0).copied().flatten()?;
+        }
+    }
+
+    /// No statement between `n`'s definition and its last use writes what `n` reads (a
+    /// compound statement holding a use must not write it either).
+    fn untouched_until_used(&self, n: NodeId) -> bool {
+        let read = reads(self.f, n);
+        if read.is_empty() {
+            return true;
+        }
+        let (block, def) = self.home[n.index()];
+        let stmts = self.blocks[block];
+        let mut last = def;
+        for &at in &self.uses[n.index()] {
+            let Some(k) = self.ancestor_in(at, block) else {
+                return false;
+            };
+            let nested = at.0 != block;
+            let upto = if nested { k + 1 } else { k };
+            for s in stmts
+                .get(def + 1..upto.min(stmts.len()))
+                .unwrap_or_default()
+            {
+                if writes(s).iter().any(|v| read.contains(v)) {
+                    return false;
+                }
+            }
+            last = last.max(k);
+        }
+        last > def || self.uses[n.index()].is_empty()
     }
 }

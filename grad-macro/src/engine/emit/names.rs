@@ -36,7 +36,17 @@ impl Names {
     ) -> Names {
         // The user's own bindings are re-emitted by us, so their names are free to give out
         // (uniquely); every other identifier (items, constants, callees) must stay untouched.
-        let rebound: HashSet<&str> = f.nodes.iter().filter_map(|n| n.name.as_deref()).collect();
+        let rebound: HashSet<&str> = f
+            .nodes
+            .iter()
+            .filter_map(|n| n.name.as_deref())
+            .chain(
+                f.vars
+                    .iter()
+                    .filter(|v| v.of.is_none())
+                    .map(|v| v.name.as_str()),
+            )
+            .collect();
         let mut names = Names {
             nodes: HashMap::new(),
             vars: HashMap::new(),
@@ -83,6 +93,14 @@ impl Names {
                     }
                     for &o in &branch.outputs {
                         self.node(f, o, out);
+                    }
+                }
+                Stmt::Loop(l) => {
+                    if let Some(i) = l.index {
+                        self.node(f, i, out);
+                    }
+                    for nested in stmt.blocks() {
+                        self.block(f, nested, bound, out);
                     }
                 }
                 Stmt::Decl(v, _) => {

@@ -21,8 +21,8 @@ pub struct Builder {
     /// Whether `add` applies the exact rewrites.
     pub fold: bool,
     table: HashMap<Key, NodeId>,
-    log: Vec<Key>,
-    marks: Vec<usize>,
+    /// The keys added in each open block's scope, forgotten when the block closes.
+    logs: Vec<Vec<Key>>,
     blocks: Vec<Vec<Stmt>>,
     lit_index: HashMap<String, LitId>,
     phis: u32,
@@ -47,8 +47,7 @@ impl Builder {
             f,
             fold: false,
             table: HashMap::new(),
-            log: Vec::new(),
-            marks: Vec::new(),
+            logs: vec![Vec::new()],
             blocks: vec![Vec::new()],
             lit_index,
             phis,
@@ -63,13 +62,12 @@ impl Builder {
     /// Opens a nested block and its scope.
     pub fn open(&mut self) {
         self.blocks.push(Vec::new());
-        self.marks.push(self.log.len());
+        self.logs.push(Vec::new());
     }
 
     /// Closes the innermost block, forgetting the values built in it.
     pub fn close(&mut self) -> Block {
-        let mark = self.marks.pop().unwrap_or(0);
-        for key in self.log.drain(mark..) {
+        for key in self.logs.pop().unwrap_or_default() {
             self.table.remove(&key);
         }
         Block {
@@ -100,6 +98,17 @@ impl Builder {
         self.blocks[i].push(stmt);
     }
 
+    /// Puts a statement first in the block at `depth`.
+    pub fn push_front_at(&mut self, depth: usize, stmt: Stmt) {
+        let i = depth.clamp(1, self.blocks.len()) - 1;
+        self.blocks[i].insert(0, stmt);
+    }
+
+    /// A node defined by a statement rather than a `Let` (a loop's variable).
+    pub fn unbound(&mut self, op: Op, ty: Ty, span: Span) -> NodeId {
+        self.append(op, Vec::new(), ty, span)
+    }
+
     /// Makes an existing node reusable by `add` in the current scope.
     pub fn remember(&mut self, id: NodeId) {
         let node = self.f.node(id);
@@ -107,12 +116,31 @@ impl Builder {
             return;
         }
         let key = (node.op, node.args.clone(), node.ty);
-        self.table.entry(key.clone()).or_insert(id);
-        self.log.push(key);
+        if !self.table.contains_key(&key) {
+            self.table.insert(key.clone(), id);
+            if let Some(log) = self.logs.last_mut() {
+                log.push(key);
+            }
+        }
     }
 
     /// The node computing `op(args)`: folded, shared, or new (with a `Let` here).
     pub fn add(&mut self, op: Op, args: Vec<NodeId>, ty: Ty, span: Span) -> NodeId {
+        let depth = self.depth();
+        self.add_at(depth, op, args, ty, span)
+    }
+
+    /// Like `add`, but a new node is placed in (and scoped to) the block at `depth`, ahead of
+    /// the nested statement being built there: a value the reverse sweep recomputes goes to
+    /// the block of the value it stands for, where every later use can share it.
+    pub fn add_at(
+        &mut self,
+        depth: usize,
+        op: Op,
+        args: Vec<NodeId>,
+        ty: Ty,
+        span: Span,
+    ) -> NodeId {
         if self.fold {
             match fold::fold(&self.f, op, &args, ty) {
                 Folded::No => {}
@@ -126,7 +154,7 @@ impl Builder {
                 }
                 Folded::Int(v) => return self.int(v, span),
                 Folded::Bool(v) => return self.bool(v, span),
-                Folded::Neg(a) => return self.add(Op::Neg, vec![a], ty, span),
+                Folded::Neg(a) => return self.add_at(depth, Op::Neg, vec![a], ty, span),
             }
         }
         if op.is_leaf() {
@@ -140,13 +168,19 @@ impl Builder {
         }
         let (op, args, ty) = key;
         let id = self.append(op, args.clone(), ty, span);
-        self.push(Stmt::Let(id));
+        let i = depth.clamp(1, self.blocks.len()) - 1;
+        self.blocks[i].push(Stmt::Let(id));
         if !op.is_positional() {
             let key = (op, args, ty);
             self.table.insert(key.clone(), id);
-            self.log.push(key);
+            self.logs[i].push(key);
         }
         id
+    }
+
+    /// A node with no `Let`: printed wherever it is used (the right side of `&&`).
+    pub fn floating(&mut self, op: Op, args: Vec<NodeId>, ty: Ty, span: Span) -> NodeId {
+        self.append(op, args, ty, span)
     }
 
     /// A leaf (shared everywhere, never let-bound).

@@ -8,7 +8,10 @@
 //! } else { … } -> %6
 //! ```
 
-use super::{AssignOp, Block, BufferArg, FloatTy, Function, LitValue, Op, Selector, Stmt, Ty};
+use super::{
+    Adapter, AssignOp, Block, BufferArg, Elem, FloatTy, Function, LitValue, LoopKind, Op, Selector,
+    Stmt, Ty,
+};
 use std::fmt::{self, Write as _};
 
 impl Function {
@@ -93,7 +96,13 @@ impl Function {
                         .buffers
                         .iter()
                         .map(|b| match b {
-                            BufferArg::Var(v) => format!("${}", v.0),
+                            BufferArg::Var(v, path) => {
+                                let mut text = format!("${}", v.0);
+                                for i in path {
+                                    let _ = write!(text, "[%{}]", i.0);
+                                }
+                                text
+                            }
                             BufferArg::Discard(_) => "_".to_owned(),
                         })
                         .collect();
@@ -108,6 +117,64 @@ impl Function {
                 }
                 Stmt::Effect(effect) => {
                     let _ = writeln!(out, "{pad}effect {}", effect.tokens);
+                }
+                Stmt::Store(store) => {
+                    let path: Vec<String> =
+                        store.path.iter().map(|i| format!("[%{}]", i.0)).collect();
+                    let op = if store.op == AssignOp::Add { "+=" } else { "=" };
+                    let _ = writeln!(
+                        out,
+                        "{pad}${}{} {op} %{}",
+                        store.var.0,
+                        path.concat(),
+                        store.value.0
+                    );
+                }
+                Stmt::Push(tape, value) => {
+                    let _ = writeln!(out, "{pad}push ${} %{}", tape.0, value.0);
+                }
+                Stmt::Loop(l) => {
+                    let index = l.index.map_or("_".to_owned(), |i| format!("%{}", i.0));
+                    match &l.kind {
+                        LoopKind::Range {
+                            start,
+                            end,
+                            inclusive,
+                            adapters,
+                        } => {
+                            let dots = if *inclusive { "..=" } else { ".." };
+                            let chain: String = adapters
+                                .iter()
+                                .map(|a| match a {
+                                    Adapter::StepBy(k) => format!(".step_by(%{})", k.0),
+                                    Adapter::Rev => ".rev()".to_owned(),
+                                    Adapter::Take(n) => format!(".take(%{})", n.0),
+                                })
+                                .collect();
+                            let _ = writeln!(
+                                out,
+                                "{pad}for {index} in (%{}{dots}%{}){chain} {{",
+                                start.0, end.0
+                            );
+                        }
+                        LoopKind::While { header, cond } => {
+                            let _ = writeln!(out, "{pad}while {{");
+                            self.write_block(out, header, depth + 1);
+                            let _ = writeln!(out, "{pad}  cond %{}", cond.0);
+                            let _ = writeln!(out, "{pad}}} do {{");
+                        }
+                        LoopKind::Infinite => {
+                            let _ = writeln!(out, "{pad}loop {{");
+                        }
+                    }
+                    self.write_block(out, &l.body, depth + 1);
+                    if let Some(exit) = l.exit {
+                        let _ = writeln!(out, "{pad}  exit if %{}", exit.0);
+                    }
+                    let trips = l
+                        .trips
+                        .map_or(String::new(), |t| format!(" trips %{}", t.0));
+                    let _ = writeln!(out, "{pad}}}{trips}");
                 }
             }
         }
@@ -131,6 +198,9 @@ impl Function {
             Op::Method(s) => format!("method .{}", self.sym(s)),
             Op::Field(s) => format!("field .{}", self.sym(s)),
             Op::ReadVar(v) => format!("read ${}", v.0),
+            Op::Pop(v) => format!("pop ${}", v.0),
+            Op::LoopIndex(i) => format!("index{i}"),
+            Op::Repeat(s) => format!("repeat ;{}", self.sym(s)),
             other => format!("{other:?}").to_lowercase(),
         }
     }
@@ -145,6 +215,9 @@ fn ty_text(ty: Ty) -> &'static str {
         Ty::Int => "int",
         Ty::Bool => "bool",
         Ty::Unknown => "?",
+        Ty::Array(Elem::Float(_), 1) => "[float]",
+        Ty::Array(Elem::Float(_), _) => "[[float]]",
+        Ty::Array(Elem::Other, _) => "[?]",
     }
 }
 

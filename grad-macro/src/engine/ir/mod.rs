@@ -75,12 +75,60 @@ pub enum Ty {
     Bool,
     /// A type the macro cannot see (a constant, a call's result); never active.
     Unknown,
+    /// An array, slice or `Vec` of `rank` dimensions (1 or 2).
+    Array(Elem, u8),
+}
+
+/// What an array holds.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Elem {
+    /// Floats: the array carries derivatives.
+    Float(FloatTy),
+    /// Anything else (indices, flags).
+    Other,
 }
 
 impl Ty {
     /// `true` for floats.
     pub fn is_float(self) -> bool {
         matches!(self, Ty::Float(_))
+    }
+
+    /// Floats and arrays of floats: the values that can carry a derivative.
+    pub fn float_shaped(self) -> bool {
+        matches!(self, Ty::Float(_) | Ty::Array(Elem::Float(_), _))
+    }
+
+    /// `true` for arrays.
+    pub fn is_array(self) -> bool {
+        matches!(self, Ty::Array(..))
+    }
+
+    /// The float type of a float or of an array of floats.
+    pub fn float_ty(self) -> Option<FloatTy> {
+        match self {
+            Ty::Float(t) | Ty::Array(Elem::Float(t), _) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// The type of `a[i]`.
+    pub fn element(self) -> Ty {
+        match self {
+            Ty::Array(Elem::Float(t), 1) => Ty::Float(t),
+            Ty::Array(Elem::Other, 1) => Ty::Unknown,
+            Ty::Array(e, r) => Ty::Array(e, r - 1),
+            _ => Ty::Unknown,
+        }
+    }
+
+    /// The type of an array of values of this type.
+    pub fn array_of(self) -> Ty {
+        match self {
+            Ty::Float(t) => Ty::Array(Elem::Float(t), 1),
+            Ty::Array(e, r) => Ty::Array(e, r.saturating_add(1)),
+            _ => Ty::Array(Elem::Other, 1),
+        }
     }
 
     /// The type of `a op b` for an arithmetic op: a known float wins over an unsuffixed
@@ -125,6 +173,9 @@ pub enum VarKind {
     Buffer,
     /// A by-value parameter of the generated function (`d_out`).
     Param,
+    /// A stack of values saved by the forward sweep for the reverse sweep; `Some(n)` holds at
+    /// most `n` values and lives on the stack, `None` is a `Vec` reserved once.
+    Tape(Option<u64>),
 }
 
 /// A mutable variable.
@@ -189,17 +240,16 @@ pub struct Branch {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum AssignOp {
     /// `v = x`
-    #[expect(dead_code, reason = "constructed once loop-carried variables land")]
     Set,
     /// `v += x`
     Add,
 }
 
 /// A buffer passed to a pullback call.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, PartialEq, Eq, Debug)]
 pub enum BufferArg {
-    /// `&mut v`: accumulate into this variable.
-    Var(VarId),
+    /// `&mut v` (or `&mut v[i]…`): accumulate into this variable.
+    Var(VarId, Vec<NodeId>),
     /// `&mut 0.0` of this type: the callee's contribution is discarded.
     Discard(Ty),
 }
@@ -228,6 +278,71 @@ pub struct Effect {
     pub scope: Vec<(String, NodeId)>,
 }
 
+/// `a[i][j] op= value` into an array variable.
+#[derive(Clone, Debug)]
+pub struct Store {
+    /// The array.
+    pub var: VarId,
+    /// The indices, outermost first.
+    pub path: Vec<NodeId>,
+    /// `=` or `+=`.
+    pub op: AssignOp,
+    /// The value stored.
+    pub value: NodeId,
+}
+
+/// An iterator adapter applied to a range, in order.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Adapter {
+    /// `.step_by(k)`
+    StepBy(NodeId),
+    /// `.rev()`
+    Rev,
+    /// `.take(n)`: in the reverse sweep, the iterations that ran before a `break`.
+    Take(NodeId),
+}
+
+/// What a loop iterates over.
+#[derive(Clone, Debug)]
+pub enum LoopKind {
+    /// `for i in (start..end).adapters…` (or `..=`).
+    Range {
+        /// First index.
+        start: NodeId,
+        /// End of the range.
+        end: NodeId,
+        /// `..=` rather than `..`.
+        inclusive: bool,
+        /// Adapters, in order.
+        adapters: Vec<Adapter>,
+    },
+    /// `while cond`: `header` computes `cond` before every iteration.
+    While {
+        /// Statements evaluating the condition.
+        header: Block,
+        /// The condition.
+        cond: NodeId,
+    },
+    /// `loop`
+    Infinite,
+}
+
+/// A loop. `break`, `continue` and `return` inside it are flags: the rest of an interrupted
+/// iteration is skipped by a branch, and `exit` ends the loop after the iteration.
+#[derive(Clone, Debug)]
+pub struct Loop {
+    /// What is iterated.
+    pub kind: LoopKind,
+    /// The loop variable of a range (an `Op::LoopIndex` node).
+    pub index: Option<NodeId>,
+    /// The body.
+    pub body: Block,
+    /// Evaluated at the end of the body: `true` leaves the loop.
+    pub exit: Option<NodeId>,
+    /// The number of iterations that ran, read after the loop (for the reverse sweep).
+    pub trips: Option<NodeId>,
+}
+
 /// A statement.
 #[derive(Clone, Debug)]
 pub enum Stmt {
@@ -243,6 +358,12 @@ pub enum Stmt {
     Pullback(PullbackCall),
     /// A side effect of the user's (a statement macro).
     Effect(Effect),
+    /// Store into an array variable.
+    Store(Store),
+    /// A loop.
+    Loop(Box<Loop>),
+    /// Push a value on a tape.
+    Push(VarId, NodeId),
 }
 
 /// A list of statements.
@@ -369,11 +490,23 @@ impl Block {
     pub fn walk<'a>(&'a self, visit: &mut impl FnMut(&'a Stmt)) {
         for stmt in &self.stmts {
             visit(stmt);
-            if let Stmt::Branch(branch) = stmt {
-                for arm in &branch.arms {
-                    arm.block.walk(visit);
-                }
+            for block in stmt.blocks() {
+                block.walk(visit);
             }
+        }
+    }
+}
+
+impl Stmt {
+    /// The blocks nested directly in this statement (arms, a loop's header and body).
+    pub fn blocks(&self) -> Vec<&Block> {
+        match self {
+            Stmt::Branch(branch) => branch.arms.iter().map(|a| &a.block).collect(),
+            Stmt::Loop(l) => match &l.kind {
+                LoopKind::While { header, .. } => vec![header, &l.body],
+                _ => vec![&l.body],
+            },
+            _ => Vec::new(),
         }
     }
 }

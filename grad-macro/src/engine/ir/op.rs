@@ -209,6 +209,26 @@ pub enum Op {
     Field(SymId),
     /// `grad::no_grad(a)`: the value of `a`, with no derivative.
     NoGrad,
+    /// `a[i]`: an element of an array, or a row of a 2-D array.
+    Index,
+    /// `a.len()`
+    Len,
+    /// `[a, b, c]`
+    ArrayLit,
+    /// `[a; N]`; the symbol holds `N`.
+    Repeat(SymId),
+    /// `vec![a; n]`
+    VecRepeat,
+    /// `&a`, to pass an array to a call.
+    Ref,
+    /// An array of zeros shaped like the operand (an adjoint's initial value).
+    Zeros,
+    /// The sum of every element of an array (the adjoint of `[x; N]` with respect to `x`).
+    SumAll,
+    /// The variable of a loop, defined by its `Loop` statement.
+    LoopIndex(u32),
+    /// The value a tape gives back in the reverse sweep.
+    Pop(VarId),
 }
 
 impl Op {
@@ -219,12 +239,20 @@ impl Op {
 
     /// Ops whose value depends on where they are evaluated, so they are never shared.
     pub fn is_positional(self) -> bool {
-        matches!(self, Op::Phi(_) | Op::ReadVar(_))
+        matches!(
+            self,
+            Op::Phi(_) | Op::ReadVar(_) | Op::LoopIndex(_) | Op::Pop(_)
+        )
     }
 
     /// Boolean logic and comparisons: cheap, and printed inline at each use so that `&&`
     /// and `||` keep their short-circuit evaluation.
     pub fn is_condition(self) -> bool {
         matches!(self, Op::Cmp(_) | Op::Not | Op::And | Op::Or)
+    }
+
+    /// Ops printed at every use rather than bound: conditions, and `.len()`.
+    pub fn is_cheap(self) -> bool {
+        self.is_condition() || self == Op::Len
     }
 }

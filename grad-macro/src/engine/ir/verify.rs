@@ -5,7 +5,7 @@
 //! let-bound at most once, branches yield one value per output, and variables are declared
 //! before they are written.
 
-use super::{Block, BufferArg, Function, NodeId, Selector, Stmt, VarKind};
+use super::{Adapter, Block, BufferArg, Function, LoopKind, NodeId, Selector, Stmt, VarKind};
 use std::collections::HashSet;
 
 /// Checks `f`; returns a description of the first violation.
@@ -57,8 +57,9 @@ impl Verifier<'_> {
             return Err(format!("{what}: %{} does not exist", id.0));
         }
         let node = self.f.node(id);
-        let printed_inline = node.op.is_condition()
-            || (!self.let_bound.contains(&id) && !matches!(node.op, super::Op::Phi(_)));
+        let printed_inline = node.op.is_cheap()
+            || (!self.let_bound.contains(&id)
+                && !matches!(node.op, super::Op::Phi(_) | super::Op::LoopIndex(_)));
         if printed_inline && !node.op.is_leaf() {
             return node.args.iter().try_for_each(|&a| self.use_node(a, what));
         }
@@ -71,8 +72,10 @@ impl Verifier<'_> {
 
     fn var_declared(&self, var: u32) -> bool {
         let kind = self.f.vars.get(var as usize).map(|v| v.kind);
-        matches!(kind, Some(VarKind::Buffer | VarKind::Param))
-            || self.declared.iter().any(|d| d.contains(&var))
+        matches!(
+            kind,
+            Some(VarKind::Buffer | VarKind::Param | VarKind::Tape(_))
+        ) || self.declared.iter().any(|d| d.contains(&var))
     }
 
     fn block(&mut self, block: &Block) -> Result<(), String> {
@@ -158,10 +161,13 @@ impl Verifier<'_> {
                     self.use_node(a, "pullback operand")?;
                 }
                 for buffer in &call.buffers {
-                    if let BufferArg::Var(var) = buffer
-                        && !self.var_declared(var.0)
-                    {
-                        return Err(format!("buffer ${} is not declared", var.0));
+                    if let BufferArg::Var(var, path) = buffer {
+                        if !self.var_declared(var.0) {
+                            return Err(format!("buffer ${} is not declared", var.0));
+                        }
+                        for &i in path {
+                            self.use_node(i, "buffer index")?;
+                        }
                     }
                 }
             }
@@ -169,6 +175,60 @@ impl Verifier<'_> {
                 for (_, id) in &effect.scope {
                     self.use_node(*id, "effect")?;
                 }
+            }
+            Stmt::Store(store) => {
+                for &i in store.path.iter().chain([&store.value]) {
+                    self.use_node(i, "store")?;
+                }
+                if !self.var_declared(store.var.0) {
+                    return Err(format!(
+                        "${} is stored into before its declaration",
+                        store.var.0
+                    ));
+                }
+            }
+            Stmt::Push(tape, value) => {
+                self.use_node(*value, "push")?;
+                if !self.var_declared(tape.0) {
+                    return Err(format!("tape ${} is not declared", tape.0));
+                }
+            }
+            Stmt::Loop(l) => {
+                match &l.kind {
+                    LoopKind::Range {
+                        start,
+                        end,
+                        adapters,
+                        ..
+                    } => {
+                        self.use_node(*start, "range start")?;
+                        self.use_node(*end, "range end")?;
+                        for adapter in adapters {
+                            if let Adapter::StepBy(n) | Adapter::Take(n) = adapter {
+                                self.use_node(*n, "range adapter")?;
+                            }
+                        }
+                    }
+                    LoopKind::While { header, cond } => {
+                        self.scopes.push(HashSet::new());
+                        self.declared.push(HashSet::new());
+                        let result = self
+                            .block(header)
+                            .and_then(|()| self.use_node(*cond, "while condition"));
+                        self.scopes.pop();
+                        self.declared.pop();
+                        result?;
+                    }
+                    LoopKind::Infinite => {}
+                }
+                self.scopes.push(l.index.into_iter().collect());
+                self.declared.push(HashSet::new());
+                let result = self
+                    .block(&l.body)
+                    .and_then(|()| l.exit.map_or(Ok(()), |e| self.use_node(e, "loop exit")));
+                self.scopes.pop();
+                self.declared.pop();
+                result?;
             }
         }
         Ok(())

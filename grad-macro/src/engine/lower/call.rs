@@ -9,6 +9,9 @@ use syn::spanned::Spanned;
 
 impl Lowerer<'_> {
     pub(super) fn method_call(&mut self, m: &syn::ExprMethodCall) -> Option<NodeId> {
+        if super::loops::is_fold(m) {
+            return self.iter_fold(m);
+        }
         let receiver = self.value_or_diverge(&m.receiver)?;
         let mut args = vec![receiver];
         for arg in &m.args {
@@ -16,7 +19,10 @@ impl Lowerer<'_> {
         }
         let name = m.method.to_string();
         let receiver_ty = self.b.f.node(receiver).ty;
-        let any_float = args.iter().any(|&a| self.b.f.node(a).ty.is_float());
+        let any_float = args.iter().any(|&a| self.b.f.node(a).ty.float_shaped());
+        if name == "len" && args.len() == 1 {
+            return Some(self.b.add(Op::Len, args, Ty::Int, m.span()));
+        }
         match Math::from_name(&name) {
             // `n.max(3)`, `n.abs()`: the integer method of the same name.
             Some(_) if matches!(receiver_ty, Ty::Int | Ty::Bool) => {
@@ -24,6 +30,16 @@ impl Lowerer<'_> {
             }
             Some(math) if m.turbofish.is_none() => Some(self.math(math, args, m.span())),
             _ if !any_float => Some(self.opaque_method(m, args, Ty::Unknown)),
+            _ if receiver_ty.is_array() => {
+                self.errors.spanned(
+                    &m.method,
+                    format_args!(
+                        "`.{name}()` on an array is not differentiable; supported: indexing, \
+                         `.len()`, `for` loops, and `.iter().map(…).sum()`"
+                    ),
+                );
+                Some(self.poison(m.span()))
+            }
             _ => {
                 let supported: Vec<&str> = Math::ALL.iter().map(|m| m.name()).collect();
                 self.errors.spanned(

@@ -23,6 +23,16 @@ impl Lowerer<'_> {
             Expr::Field(f) => self.field(f),
             Expr::If(_) | Expr::Match(_) => self.branch_expr(e, None, Tail::Value),
             Expr::Block(b) if b.label.is_none() => self.block_stmts(&b.block, Tail::Value),
+            Expr::Array(a) => self.array_literal(a),
+            Expr::Repeat(r) => self.repeat(r),
+            Expr::Index(i) => self.index(i),
+            Expr::Reference(r) => self.reference(r),
+            Expr::ForLoop(f) => self.for_loop(f),
+            Expr::While(w) => self.while_loop(w),
+            Expr::Loop(l) => self.infinite_loop(l),
+            Expr::Break(b) => self.break_expr(b),
+            Expr::Continue(c) => self.continue_expr(c),
+            Expr::Macro(m) if m.mac.path.is_ident("vec") => self.vec_macro(m),
             Expr::Return(r) => {
                 match &r.expr {
                     Some(value) => {
@@ -94,9 +104,9 @@ impl Lowerer<'_> {
     fn path(&mut self, path: &syn::ExprPath) -> NodeId {
         if path.qself.is_none()
             && let Some(ident) = path.path.get_ident()
-            && let Some(binding) = self.lookup(&super::syntax::name_of(ident))
+            && let Some(value) = self.read(&super::syntax::name_of(ident), path.span())
         {
-            return binding.node;
+            return value;
         }
         // Constants are typed by the scalar type they hang off, if any (`f64::consts::PI`).
         let ty = path
@@ -255,14 +265,8 @@ fn unsupported(e: &Expr) -> String {
                  `#[derive_grad]` function"
             );
         }
-        Expr::While(_) => "`while` loops are",
-        Expr::Loop(_) => "`loop` is",
-        Expr::ForLoop(_) => "`for` loops are",
-        Expr::Break(_) | Expr::Continue(_) => "`break` and `continue` are",
-        Expr::Index(_) => "indexing is",
-        Expr::Array(_) | Expr::Repeat(_) => "arrays are",
-        Expr::Range(_) => "ranges are",
-        Expr::Reference(_) | Expr::RawAddr(_) => "references are",
+        Expr::Range(_) => "a range outside a `for` loop is",
+        Expr::RawAddr(_) => "raw pointers are",
         Expr::Tuple(_) => "tuples are",
         Expr::Struct(_) => "struct literals are",
         Expr::Try(_) | Expr::TryBlock(_) => "the `?` operator is",
@@ -274,7 +278,7 @@ fn unsupported(e: &Expr) -> String {
         _ => "this expression is",
     };
     format!(
-        "{what} not supported in a `#[derive_grad]` function yet; supported: arithmetic, \
-         float methods, calls, `let`, `if`/`else` and `match` on integers"
+        "{what} not supported in a `#[derive_grad]` function; supported: arithmetic, float \
+         methods, calls, `let`, `if`/`else`, `match` on integers, arrays and loops"
     )
 }

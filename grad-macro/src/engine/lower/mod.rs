@@ -2,22 +2,32 @@
 //!
 //! User variables become SSA values: an environment maps each name to its current node, an
 //! assignment rebinds the name, and where arms of a branch rebind a name differently the
-//! branch gets an output (a phi) for it. `return` is the same mechanism: two reserved bindings
-//! hold the returned value and whether the path has returned, and the rest of a block after a
-//! statement that may return is wrapped in a branch on that flag. The common shape
+//! branch gets an output (a phi) for it. A `let mut` that a loop assigns, and every mutable
+//! array, is instead a mutable variable of the IR (read by `ReadVar`, written by `Assign` and
+//! `Store`), so the forward sweep of a loop reads like the user's loop.
+//!
+//! `return`, `break` and `continue` are flags in the same environment: the rest of a block
+//! after a statement that may have interrupted it is wrapped in a branch on the flag (at
+//! function level "returned", in a loop body "stop this iteration"; a loop body also has
+//! "exit the loop"). A jump that leaves a loop (`return`, a labelled `break`) sets a boolean
+//! variable that each enclosing level reads after its loop. The common shape
 //! `if c { return a; } rest` is lowered as `if c { a } else { rest }` directly.
 //!
 //! Every construct outside the subset is reported with its span; lowering then carries on
 //! with a placeholder so that one compile shows every error.
 
+mod array;
 mod call;
 mod expr;
+mod loops;
 mod syntax;
 
 use super::errors::Errors;
 use super::ir::builder::Builder;
-use super::ir::{Arm, Branch, FloatTy, Function, NodeId, Op, Param, Selector, Stmt, Ty};
-use super::signature::{ParamKind, Signature};
+use super::ir::{
+    Arm, AssignOp, Branch, FloatTy, Function, NodeId, Op, Param, Selector, Stmt, Ty, VarId, VarKind,
+};
+use super::signature::Signature;
 use proc_macro2::Span;
 use syn::spanned::Spanned;
 
@@ -25,12 +35,44 @@ use syn::spanned::Spanned;
 const RET: &str = "<ret>";
 /// The reserved binding holding whether the path has returned.
 const RETURNED: &str = "<returned>";
+/// In a loop body: whether the rest of this iteration is skipped.
+const STOP: &str = "<stop>";
+/// In a loop body: whether the loop ends after this iteration.
+const EXIT: &str = "<exit>";
+
+/// Where a name's value lives.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Slot {
+    /// An SSA value.
+    Value(NodeId),
+    /// A mutable variable of the IR.
+    Var(VarId),
+}
 
 /// A name bound in the environment.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 struct Binding {
-    node: NodeId,
+    slot: Slot,
     mutable: bool,
+}
+
+/// A loop being lowered.
+struct Frame {
+    label: Option<String>,
+    /// Jumps from inside this loop to a target outside it, each a `bool` variable.
+    jumps: Vec<Jump>,
+    /// The variable `break value` writes, for `loop` used as an expression.
+    value: Option<VarId>,
+}
+
+/// A `return`, or a `break`/`continue` to an enclosing loop, leaving the loop it is in.
+#[derive(Clone, Copy)]
+struct Jump {
+    var: VarId,
+    /// The index of the target frame, or `None` for the function (`return`).
+    target: Option<usize>,
+    /// `continue` (skip the rest of the target's iteration) rather than leave the target.
+    cont: bool,
 }
 
 /// Lowers `item` (whose signature is `sig`) into IR; `None` when `errors` got anything.
@@ -39,34 +81,41 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Option
         b: Builder::new(Function::default()),
         errors,
         scopes: vec![Vec::new()],
+        loops: Vec::new(),
+        ret_vars: None,
+        ret_ty: Ty::Float(sig.ret),
     };
+    let stmts: Vec<&syn::Stmt> = item.block.stmts.iter().collect();
     for (i, p) in sig.params.iter().enumerate() {
-        let ty = match p.kind {
-            ParamKind::Float(f) => Ty::Float(f),
-            ParamKind::Inactive(t) => t,
-        };
+        let ty = p.kind.ty();
         let index = u32::try_from(i).unwrap_or(u32::MAX);
         let node = l.b.leaf(Op::Param(index), ty, p.ident.span());
         let name = syntax::name_of(&p.ident);
         l.b.f.nodes[node.index()].name = Some(name.clone());
-        l.bind(&name, node, p.mutable);
-        l.b.f.params.push(Param { name, node });
+        l.b.f.params.push(Param {
+            name: name.clone(),
+            node,
+        });
+        if p.mutable && (ty.is_array() || syntax::assigned_in_loop(&stmts, &name)) {
+            l.declare_var(&name, node, ty);
+        } else {
+            l.bind(&name, node, p.mutable);
+        }
     }
     let undef = l.undef(Ty::Float(sig.ret), item.sig.ident.span());
     l.bind(RET, undef, true);
     let no = l.b.bool(false, Span::call_site());
     l.bind(RETURNED, no, true);
 
-    let stmts: Vec<&syn::Stmt> = item.block.stmts.iter().collect();
     l.stmts(&stmts, Tail::Returns);
 
-    if !l.returned_for_sure() && l.errors.is_empty() {
+    if !l.interrupted_for_sure() && l.errors.is_empty() {
         l.errors.at(
             item.block.span(),
             "the function body must end with a value or `return`",
         );
     }
-    let ret = l.lookup(RET).map(|b| b.node);
+    let ret = l.read(RET, item.sig.ident.span());
     if !l.errors.is_empty() {
         return None;
     }
@@ -90,8 +139,9 @@ enum Tail {
 enum ArmBody<'s> {
     /// Nothing: the missing `else`.
     Empty,
-    /// The side of a `return` guard on which the function has already returned.
-    Returned,
+    /// The side of a guard on which the path was interrupted (returned, or stopped the
+    /// iteration).
+    Interrupted,
     /// An expression (a `match` arm, with the name its pattern binds; an `else if`).
     Expr(&'s syn::Expr, Option<String>),
     /// A block.
@@ -99,7 +149,7 @@ enum ArmBody<'s> {
     /// An arm in statement position followed by the rest of the enclosing block, which runs
     /// only on this path.
     Then(Box<ArmBody<'s>>, Vec<&'s syn::Stmt>),
-    /// The rest of a block, on the side of a `return` guard that has not returned.
+    /// The rest of a block, on the side of a guard that was not interrupted.
     Rest(Vec<&'s syn::Stmt>),
 }
 
@@ -107,6 +157,11 @@ struct Lowerer<'e> {
     b: Builder,
     errors: &'e mut Errors,
     scopes: Vec<Vec<(String, Binding)>>,
+    /// The loops around the code being lowered, outermost first.
+    loops: Vec<Frame>,
+    /// The variables a `return` inside a loop writes: the value and the flag.
+    ret_vars: Option<(VarId, VarId)>,
+    ret_ty: Ty,
 }
 
 impl Lowerer<'_> {
@@ -114,8 +169,30 @@ impl Lowerer<'_> {
 
     fn bind(&mut self, name: &str, node: NodeId, mutable: bool) {
         if let Some(scope) = self.scopes.last_mut() {
-            scope.push((name.to_owned(), Binding { node, mutable }));
+            scope.push((
+                name.to_owned(),
+                Binding {
+                    slot: Slot::Value(node),
+                    mutable,
+                },
+            ));
         }
+    }
+
+    /// Declares `name` as a mutable variable initialised to `init` (here, in the IR).
+    fn declare_var(&mut self, name: &str, init: NodeId, ty: Ty) -> VarId {
+        let var = self.b.f.add_var(name, ty, VarKind::Local);
+        self.b.push(Stmt::Decl(var, Some(init)));
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.push((
+                name.to_owned(),
+                Binding {
+                    slot: Slot::Var(var),
+                    mutable: true,
+                },
+            ));
+        }
+        var
     }
 
     fn lookup(&self, name: &str) -> Option<Binding> {
@@ -127,11 +204,27 @@ impl Lowerer<'_> {
             .map(|(_, b)| *b)
     }
 
-    /// Rebinds the innermost binding of `name`; `false` if there is none.
+    /// The current value of `name`: its SSA value, or a read of its variable here.
+    fn read(&mut self, name: &str, span: Span) -> Option<NodeId> {
+        Some(match self.lookup(name)?.slot {
+            Slot::Value(node) => node,
+            Slot::Var(var) => self.read_var(var, span),
+        })
+    }
+
+    fn read_var(&mut self, var: VarId, span: Span) -> NodeId {
+        let ty = self.b.f.var(var).ty;
+        self.b.add(Op::ReadVar(var), Vec::new(), ty, span)
+    }
+
+    /// Gives `name` a new value: rebinds an SSA name, or assigns its variable.
     fn rebind(&mut self, name: &str, node: NodeId) -> bool {
         for scope in self.scopes.iter_mut().rev() {
             if let Some((_, b)) = scope.iter_mut().rev().find(|(n, _)| n == name) {
-                b.node = node;
+                match b.slot {
+                    Slot::Value(_) => b.slot = Slot::Value(node),
+                    Slot::Var(var) => self.b.push(Stmt::Assign(var, AssignOp::Set, node)),
+                }
                 return true;
             }
         }
@@ -143,27 +236,50 @@ impl Lowerer<'_> {
         self.scopes.clone()
     }
 
-    /// The user's variables in scope, for statement macros.
-    fn visible_user_bindings(&self) -> Vec<(String, NodeId)> {
+    /// The user's variables in scope, for statement macros (variables are read here).
+    fn visible_user_bindings(&mut self, span: Span) -> Vec<(String, NodeId)> {
         let mut seen = std::collections::HashSet::new();
-        let mut out = Vec::new();
-        for (name, b) in self.scopes.iter().rev().flat_map(|s| s.iter().rev()) {
+        let mut names = Vec::new();
+        for (name, _) in self.scopes.iter().rev().flat_map(|s| s.iter().rev()) {
             if !name.starts_with('<') && seen.insert(name.clone()) {
-                out.push((name.clone(), b.node));
+                names.push(name.clone());
             }
         }
-        out.reverse();
-        out
+        names.reverse();
+        names
+            .into_iter()
+            .filter_map(|name| Some((name.clone(), self.read(&name, span)?)))
+            .collect()
     }
 
-    fn returned_for_sure(&self) -> bool {
-        self.lookup(RETURNED)
-            .is_some_and(|b| self.b.f.bool_lit(b.node) == Some(true))
+    /// The flag that says the current path was interrupted: "returned" at function level,
+    /// "stop this iteration" in a loop body.
+    fn interrupt_flag(&self) -> &'static str {
+        if self.loops.is_empty() {
+            RETURNED
+        } else {
+            STOP
+        }
     }
 
-    fn maybe_returned(&self) -> bool {
-        self.lookup(RETURNED)
-            .is_some_and(|b| self.b.f.bool_lit(b.node) != Some(false))
+    fn flag_value(&self, name: &str) -> Option<bool> {
+        match self.lookup(name)?.slot {
+            Slot::Value(node) => self.b.f.bool_lit(node),
+            Slot::Var(_) => None,
+        }
+    }
+
+    fn interrupted_for_sure(&self) -> bool {
+        self.flag_value(self.interrupt_flag()) == Some(true)
+    }
+
+    fn maybe_interrupted(&self) -> bool {
+        self.flag_value(self.interrupt_flag()) != Some(false)
+    }
+
+    fn set_flag(&mut self, name: &str, value: bool) {
+        let node = self.b.bool(value, Span::call_site());
+        self.rebind(name, node);
     }
 
     fn undef(&mut self, ty: Ty, span: Span) -> NodeId {
@@ -177,9 +293,12 @@ impl Lowerer<'_> {
 
     /// Ends the current path with `return value`.
     fn do_return(&mut self, value: NodeId) {
-        self.rebind(RET, value);
-        let yes = self.b.bool(true, Span::call_site());
-        self.rebind(RETURNED, yes);
+        if self.loops.is_empty() {
+            self.rebind(RET, value);
+            self.set_flag(RETURNED, true);
+        } else {
+            self.return_from_loop(value);
+        }
     }
 
     // ----- statements -----
@@ -187,8 +306,8 @@ impl Lowerer<'_> {
     /// Lowers statements in the current scope; returns the tail value (for `Tail::Value`).
     fn stmts(&mut self, stmts: &[&syn::Stmt], tail: Tail) -> Option<NodeId> {
         for (i, stmt) in stmts.iter().enumerate() {
-            if self.returned_for_sure() {
-                // Unreachable code after `return`: rustc warns about it; nothing to lower.
+            if self.interrupted_for_sure() {
+                // Unreachable code after `return`/`break`: rustc warns; nothing to lower.
                 return None;
             }
             let rest = &stmts[i + 1..];
@@ -198,8 +317,8 @@ impl Lowerer<'_> {
             if let (true, syn::Stmt::Expr(e, None)) = (rest.is_empty(), stmt) {
                 return self.tail_value(e, tail);
             }
-            self.stmt(stmt);
-            if !rest.is_empty() && self.maybe_returned() && !self.returned_for_sure() {
+            self.stmt(stmt, rest);
+            if !rest.is_empty() && self.maybe_interrupted() && !self.interrupted_for_sure() {
                 return self.guarded_rest(rest.to_vec(), tail);
             }
         }
@@ -242,19 +361,19 @@ impl Lowerer<'_> {
 
     /// After a statement that may have returned: `if returned {} else { rest }`.
     fn guarded_rest(&mut self, rest: Vec<&syn::Stmt>, tail: Tail) -> Option<NodeId> {
-        let flag = self.lookup(RETURNED).map(|b| b.node)?;
         let span = rest.first().map_or_else(Span::call_site, Spanned::span);
+        let flag = self.read(self.interrupt_flag(), span)?;
         self.branch(
             Selector::If(flag),
-            vec![ArmBody::Returned, ArmBody::Rest(rest)],
+            vec![ArmBody::Interrupted, ArmBody::Rest(rest)],
             tail,
             span,
         )
     }
 
-    fn stmt(&mut self, stmt: &syn::Stmt) {
+    fn stmt(&mut self, stmt: &syn::Stmt, rest: &[&syn::Stmt]) {
         match stmt {
-            syn::Stmt::Local(local) => self.local(local),
+            syn::Stmt::Local(local) => self.local(local, rest),
             syn::Stmt::Item(item) => {
                 self.errors.spanned(
                     item,
@@ -266,7 +385,7 @@ impl Lowerer<'_> {
         }
     }
 
-    fn local(&mut self, local: &syn::Local) {
+    fn local(&mut self, local: &syn::Local, rest: &[&syn::Stmt]) {
         let binding = syntax::binding_of(&local.pat);
         let Ok(binding) = binding else {
             self.errors.spanned(
@@ -299,10 +418,16 @@ impl Lowerer<'_> {
             syntax::LetBinding::Name(ident, mutable, annotated) => (ident, mutable, annotated),
         };
         let name = syntax::name_of(&ident);
+        let in_loop = mutable && syntax::assigned_in_loop(rest, &name);
         let Some(init) = init else {
             // `let x;` assigned later: the name exists but has no value yet.
-            let undef = self.undef(annotated.unwrap_or(Ty::Unknown), ident.span());
-            self.bind(&name, undef, true);
+            let ty = annotated.unwrap_or(Ty::Unknown);
+            let undef = self.undef(ty, ident.span());
+            if in_loop {
+                self.declare_var(&name, undef, ty);
+            } else {
+                self.bind(&name, undef, true);
+            }
             return;
         };
         let Some(mut value) = self.value_or_diverge(init) else {
@@ -311,8 +436,13 @@ impl Lowerer<'_> {
         if let Some(ty @ Ty::Float(_)) = annotated {
             value = self.typed_literal(value, ty);
         }
-        self.b.name(value, &name);
-        self.bind(&name, value, mutable);
+        let ty = self.b.f.node(value).ty;
+        if mutable && (in_loop || ty.is_array()) {
+            self.declare_var(&name, value, ty);
+        } else {
+            self.b.name(value, &name);
+            self.bind(&name, value, mutable);
+        }
     }
 
     /// `let x: f64 = 2.0`: the literal takes the annotated type, so it prints with a suffix
@@ -350,12 +480,17 @@ impl Lowerer<'_> {
         }
     }
 
-    /// `x = e` or `x op= e`.
+    /// `x = e`, `x op= e`, `a[i] = e`, `a[i][j] op= e`.
     fn assign(&mut self, target: &syn::Expr, op: Option<Op>, value: &syn::Expr, whole: &syn::Expr) {
+        if let syn::Expr::Index(_) = target {
+            self.store(target, op, value, whole);
+            return;
+        }
         let Some(ident) = syntax::plain_ident(target) else {
             self.errors.spanned(
                 target,
-                "only local variables can be assigned to (`x = …`, `x += …`)",
+                "only local variables and their elements can be assigned to (`x = …`, \
+                 `a[i] += …`)",
             );
             return;
         };
@@ -368,15 +503,31 @@ impl Lowerer<'_> {
         let Some(rhs) = self.value_or_diverge(value) else {
             return;
         };
-        let new = match op {
-            None => rhs,
-            Some(op) => {
-                let ty = self.b.f.node(binding.node).ty.unify(self.b.f.node(rhs).ty);
-                self.b.add(op, vec![binding.node, rhs], ty, whole.span())
+        match (binding.slot, op) {
+            // `x += e` on a variable accumulates: in reverse, `d_e += d_x` and nothing else.
+            (Slot::Var(var), Some(Op::Add)) => {
+                self.b.push(Stmt::Assign(var, AssignOp::Add, rhs));
             }
-        };
-        self.b.name(new, &name);
-        self.rebind(&name, new);
+            (slot, None) => {
+                if let Slot::Value(_) = slot {
+                    self.b.name(rhs, &name);
+                }
+                self.rebind(&name, rhs);
+            }
+            (slot, Some(op)) => {
+                let Some(old) = self.read(&name, target.span()) else {
+                    return;
+                };
+                let ty = self.b.f.node(old).ty.unify(self.b.f.node(rhs).ty);
+                let new = self.b.add(op, vec![old, rhs], ty, whole.span());
+                // A new SSA version is named after its variable; a value written into a
+                // variable is the variable's.
+                if let Slot::Value(_) = slot {
+                    self.b.name(new, &name);
+                }
+                self.rebind(&name, new);
+            }
+        }
     }
 
     /// `println!`, `assert!` and friends, kept as they are in the forward sweep.
@@ -388,7 +539,7 @@ impl Lowerer<'_> {
             .map(|s| s.ident.to_string())
             .unwrap_or_default();
         if syntax::ALLOWED_MACROS.contains(&name.as_str()) && mac.path.segments.len() == 1 {
-            let scope = self.visible_user_bindings();
+            let scope = self.visible_user_bindings(mac.path.span());
             self.b.push(Stmt::Effect(super::ir::Effect {
                 tokens: quote::quote!(#mac;),
                 scope,
@@ -471,9 +622,8 @@ impl Lowerer<'_> {
     fn arm(&mut self, arm: ArmBody<'_>, selector: &Selector, tail: Tail) -> Option<NodeId> {
         match arm {
             ArmBody::Empty => None,
-            ArmBody::Returned => {
-                let yes = self.b.bool(true, Span::call_site());
-                self.rebind(RETURNED, yes);
+            ArmBody::Interrupted => {
+                self.set_flag(self.interrupt_flag(), true);
                 None
             }
             ArmBody::Expr(e, binding) => {
@@ -496,8 +646,7 @@ impl Lowerer<'_> {
                 self.stmts(&rest, tail)
             }
             ArmBody::Rest(rest) => {
-                let no = self.b.bool(false, Span::call_site());
-                self.rebind(RETURNED, no);
+                self.set_flag(self.interrupt_flag(), false);
                 self.stmts(&rest, tail)
             }
         }
@@ -513,6 +662,7 @@ impl Lowerer<'_> {
         want_value: bool,
         span: Span,
     ) -> Option<NodeId> {
+        let flag = self.interrupt_flag();
         let done: Vec<bool> = arms
             .iter()
             .map(|arm| {
@@ -520,8 +670,11 @@ impl Lowerer<'_> {
                     .iter()
                     .flatten()
                     .rev()
-                    .find(|(n, _)| n == RETURNED)
-                    .is_some_and(|(_, b)| self.b.f.bool_lit(b.node) == Some(true))
+                    .find(|(n, _)| n == flag)
+                    .is_some_and(|(_, b)| match b.slot {
+                        Slot::Value(node) => self.b.f.bool_lit(node) == Some(true),
+                        Slot::Var(_) => false,
+                    })
             })
             .collect();
         let mut outputs = Vec::new();
@@ -544,18 +697,20 @@ impl Lowerer<'_> {
         let mut env = before.to_vec();
         for (si, scope) in before.iter().enumerate() {
             for (bi, (name, binding)) in scope.iter().enumerate() {
+                // Variables are written in place by the arms: nothing to merge.
+                let Slot::Value(old) = binding.slot else {
+                    continue;
+                };
                 let special = name.starts_with('<');
                 let per_arm: Vec<NodeId> = arms
                     .iter()
                     .zip(&done)
-                    .map(|(arm, &arm_done)| {
-                        // After a `return`, user variables are never read again on that
-                        // path: keep their old value rather than invent one.
-                        if arm_done && !special {
-                            binding.node
-                        } else {
-                            arm.env[si][bi].1.node
-                        }
+                    .map(|(arm, &arm_done)| match arm.env[si][bi].1.slot {
+                        // After a `return` or `break`, user variables are never read again
+                        // on that path: keep their old value rather than invent one.
+                        _ if arm_done && !special => old,
+                        Slot::Value(node) => node,
+                        Slot::Var(_) => old,
                     })
                     .collect();
                 let ty = per_arm
@@ -566,7 +721,7 @@ impl Lowerer<'_> {
                 if !special {
                     self.b.name(joined, name);
                 }
-                env[si][bi].1.node = joined;
+                env[si][bi].1.slot = Slot::Value(joined);
             }
         }
         self.scopes = env;

@@ -90,6 +90,76 @@ fn always_returns(e: &Expr) -> bool {
     }
 }
 
+/// Whether a loop (at any depth) inside `stmts` assigns the variable `name`, plainly or
+/// through an index (`name = …`, `name += …`, `name[i] = …`). Such a variable is carried
+/// from one iteration to the next, so it lives in a mutable variable rather than in SSA
+/// values.
+pub fn assigned_in_loop(stmts: &[&syn::Stmt], name: &str) -> bool {
+    let mut finder = LoopAssignFinder {
+        name,
+        loops: 0,
+        found: false,
+    };
+    for stmt in stmts {
+        finder.visit_stmt(stmt);
+    }
+    finder.found
+}
+
+struct LoopAssignFinder<'n> {
+    name: &'n str,
+    loops: usize,
+    found: bool,
+}
+
+impl LoopAssignFinder<'_> {
+    fn target(&mut self, target: &Expr) {
+        let mut root = target;
+        while let Expr::Index(i) = root {
+            root = &i.expr;
+        }
+        if self.loops > 0 && plain_ident(root).is_some_and(|i| name_of(i) == self.name) {
+            self.found = true;
+        }
+    }
+}
+
+impl<'ast> Visit<'ast> for LoopAssignFinder<'_> {
+    fn visit_expr_assign(&mut self, e: &'ast syn::ExprAssign) {
+        self.target(&e.left);
+        syn::visit::visit_expr_assign(self, e);
+    }
+    fn visit_expr_binary(&mut self, e: &'ast syn::ExprBinary) {
+        if compound_op(&e.op).is_some() {
+            self.target(&e.left);
+        }
+        syn::visit::visit_expr_binary(self, e);
+    }
+    fn visit_expr_for_loop(&mut self, e: &'ast syn::ExprForLoop) {
+        self.loops += 1;
+        syn::visit::visit_expr_for_loop(self, e);
+        self.loops -= 1;
+    }
+    fn visit_expr_while(&mut self, e: &'ast syn::ExprWhile) {
+        self.loops += 1;
+        syn::visit::visit_expr_while(self, e);
+        self.loops -= 1;
+    }
+    fn visit_expr_loop(&mut self, e: &'ast syn::ExprLoop) {
+        self.loops += 1;
+        syn::visit::visit_expr_loop(self, e);
+        self.loops -= 1;
+    }
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+}
+
+/// Whether `e` contains a `return` (outside closures).
+pub fn contains_return(e: &Expr) -> bool {
+    let mut finder = ReturnFinder(false);
+    finder.visit_expr(e);
+    finder.0
+}
+
 struct ReturnFinder(bool);
 
 impl<'ast> Visit<'ast> for ReturnFinder {

@@ -2,12 +2,15 @@
 //!
 //! Roots are the returned value, the given variables (gradients), every write into a `&mut`
 //! buffer, every pullback call and every statement macro. A node is live if a root reaches it;
-//! a variable is live if a live node reads it, and then everything assigned to it is live; a
+//! a variable is live if a live node reads it, and then everything written into it is live; a
 //! phi is live if a live node reads it, and then its branch's selector and the values its
-//! arms yield are live. Dead lets, dead assignments, dead branch outputs and branches left
-//! empty are removed.
+//! arms yield are live. A branch or loop that still does something keeps what decides it
+//! (selector, bounds, exit condition). Dead lets, dead writes, dead branch outputs and
+//! branches or loops left empty are removed.
 
-use crate::engine::ir::{Block, Function, NodeId, Op, Selector, Stmt, VarId, VarKind};
+use crate::engine::ir::{
+    Adapter, Block, Function, LoopKind, NodeId, Op, Selector, Stmt, VarId, VarKind,
+};
 use std::collections::{HashMap, HashSet};
 
 /// Removes what cannot reach `f.ret` or the variables in `roots`.
@@ -15,7 +18,7 @@ pub fn dce(f: &mut Function, roots: &[VarId]) {
     let mut live = Live {
         nodes: HashSet::new(),
         vars: HashSet::new(),
-        assigned: HashMap::new(),
+        written: HashMap::new(),
         phis: HashMap::new(),
     };
     index(&f.body, &mut live);
@@ -29,9 +32,9 @@ pub fn dce(f: &mut Function, roots: &[VarId]) {
     always_live(&f.body, &mut work);
     loop {
         live.mark(f, work);
-        // A branch that still does something needs its selector.
+        // A branch or loop that still does something needs what decides it.
         let mut more = Vec::new();
-        selectors(&f.body, &live, &mut more);
+        structure(&f.body, &live, &mut more);
         more.retain(|n| !live.nodes.contains(n));
         if more.is_empty() {
             break;
@@ -50,8 +53,8 @@ enum Item {
 struct Live {
     nodes: HashSet<NodeId>,
     vars: HashSet<VarId>,
-    /// Every value written into each variable.
-    assigned: HashMap<VarId, Vec<NodeId>>,
+    /// Every node a write into each variable reads (values, indices).
+    written: HashMap<VarId, Vec<NodeId>>,
     /// Each phi's selector and the values its arms yield.
     phis: HashMap<NodeId, (NodeId, Vec<NodeId>)>,
 }
@@ -66,7 +69,7 @@ impl Live {
                     }
                     let node = f.node(n);
                     work.extend(node.args.iter().copied().map(Item::Node));
-                    if let Op::ReadVar(v) = node.op {
+                    if let Op::ReadVar(v) | Op::Pop(v) = node.op {
                         work.push(Item::Var(v));
                     }
                     if let Some((selector, yields)) = self.phis.get(&n) {
@@ -76,7 +79,7 @@ impl Live {
                 }
                 Item::Var(v) => {
                     if self.vars.insert(v)
-                        && let Some(values) = self.assigned.get(&v)
+                        && let Some(values) = self.written.get(&v)
                     {
                         work.extend(values.iter().copied().map(Item::Node));
                     }
@@ -95,8 +98,13 @@ fn selector_of(selector: &Selector) -> NodeId {
 fn index(block: &Block, live: &mut Live) {
     for stmt in &block.stmts {
         match stmt {
-            Stmt::Decl(v, Some(x)) | Stmt::Assign(v, _, x) => {
-                live.assigned.entry(*v).or_default().push(*x);
+            Stmt::Decl(v, Some(x)) | Stmt::Assign(v, _, x) | Stmt::Push(v, x) => {
+                live.written.entry(*v).or_default().push(*x);
+            }
+            Stmt::Store(store) => {
+                let written = live.written.entry(store.var).or_default();
+                written.extend(store.path.iter().copied());
+                written.push(store.value);
             }
             Stmt::Branch(branch) => {
                 for (k, &out) in branch.outputs.iter().enumerate() {
@@ -104,11 +112,15 @@ fn index(block: &Block, live: &mut Live) {
                     live.phis
                         .insert(out, (selector_of(&branch.selector), yields));
                 }
-                for arm in &branch.arms {
-                    index(&arm.block, live);
-                }
             }
-            Stmt::Let(_) | Stmt::Decl(_, None) | Stmt::Pullback(_) | Stmt::Effect(_) => {}
+            Stmt::Let(_)
+            | Stmt::Decl(_, None)
+            | Stmt::Pullback(_)
+            | Stmt::Effect(_)
+            | Stmt::Loop(_) => {}
+        }
+        for nested in stmt.blocks() {
+            index(nested, live);
         }
     }
 }
@@ -119,16 +131,19 @@ fn always_live(block: &Block, work: &mut Vec<Item>) {
             Stmt::Pullback(call) => {
                 work.extend(call.args.iter().copied().map(Item::Node));
                 work.push(Item::Node(call.d_out));
+                for buffer in &call.buffers {
+                    if let crate::engine::ir::BufferArg::Var(_, path) = buffer {
+                        work.extend(path.iter().copied().map(Item::Node));
+                    }
+                }
             }
             Stmt::Effect(effect) => {
                 work.extend(effect.scope.iter().map(|(_, n)| Item::Node(*n)));
             }
-            Stmt::Branch(branch) => {
-                for arm in &branch.arms {
-                    always_live(&arm.block, work);
-                }
-            }
-            Stmt::Let(_) | Stmt::Decl(..) | Stmt::Assign(..) => {}
+            _ => {}
+        }
+        for nested in stmt.blocks() {
+            always_live(nested, work);
         }
     }
 }
@@ -137,7 +152,8 @@ fn always_live(block: &Block, work: &mut Vec<Item>) {
 fn keeps(stmt: &Stmt, live: &Live) -> bool {
     match stmt {
         Stmt::Let(n) => live.nodes.contains(n),
-        Stmt::Decl(v, _) | Stmt::Assign(v, _, _) => live.vars.contains(v),
+        Stmt::Decl(v, _) | Stmt::Assign(v, _, _) | Stmt::Push(v, _) => live.vars.contains(v),
+        Stmt::Store(store) => live.vars.contains(&store.var),
         Stmt::Pullback(_) | Stmt::Effect(_) => true,
         Stmt::Branch(branch) => {
             branch.outputs.iter().any(|o| live.nodes.contains(o))
@@ -146,18 +162,42 @@ fn keeps(stmt: &Stmt, live: &Live) -> bool {
                     .iter()
                     .any(|a| a.block.stmts.iter().any(|s| keeps(s, live)))
         }
+        Stmt::Loop(l) => l.body.stmts.iter().any(|s| keeps(s, live)),
     }
 }
 
-fn selectors(block: &Block, live: &Live, out: &mut Vec<NodeId>) {
+/// What kept branches and loops need to decide what they do.
+fn structure(block: &Block, live: &Live, out: &mut Vec<NodeId>) {
     for stmt in &block.stmts {
-        if let Stmt::Branch(branch) = stmt
-            && keeps(stmt, live)
-        {
-            out.push(selector_of(&branch.selector));
-            for arm in &branch.arms {
-                selectors(&arm.block, live, out);
+        if !keeps(stmt, live) {
+            continue;
+        }
+        match stmt {
+            Stmt::Branch(branch) => out.push(selector_of(&branch.selector)),
+            Stmt::Loop(l) => {
+                match &l.kind {
+                    LoopKind::Range {
+                        start,
+                        end,
+                        adapters,
+                        ..
+                    } => {
+                        out.extend([*start, *end]);
+                        for adapter in adapters {
+                            if let Adapter::StepBy(n) | Adapter::Take(n) = adapter {
+                                out.push(*n);
+                            }
+                        }
+                    }
+                    LoopKind::While { cond, .. } => out.push(*cond),
+                    LoopKind::Infinite => {}
+                }
+                out.extend(l.exit);
             }
+            _ => {}
+        }
+        for nested in stmt.blocks() {
+            structure(nested, live, out);
         }
     }
 }
@@ -165,25 +205,37 @@ fn selectors(block: &Block, live: &Live, out: &mut Vec<NodeId>) {
 fn sweep(block: &mut Block, live: &Live) {
     block.stmts.retain(|s| keeps(s, live));
     for stmt in &mut block.stmts {
-        if let Stmt::Branch(branch) = stmt {
-            let keep: Vec<bool> = branch
-                .outputs
-                .iter()
-                .map(|o| live.nodes.contains(o))
-                .collect();
-            let mut k = 0;
-            branch.outputs.retain(|_| {
-                k += 1;
-                keep[k - 1]
-            });
-            for arm in &mut branch.arms {
+        match stmt {
+            Stmt::Loop(l) => {
+                if let LoopKind::While { header, .. } = &mut l.kind {
+                    sweep(header, live);
+                }
+                sweep(&mut l.body, live);
+                if l.trips.is_some_and(|t| !live.nodes.contains(&t)) {
+                    l.trips = None;
+                }
+            }
+            Stmt::Branch(branch) => {
+                let keep: Vec<bool> = branch
+                    .outputs
+                    .iter()
+                    .map(|o| live.nodes.contains(o))
+                    .collect();
                 let mut k = 0;
-                arm.yields.retain(|_| {
+                branch.outputs.retain(|_| {
                     k += 1;
                     keep[k - 1]
                 });
-                sweep(&mut arm.block, live);
+                for arm in &mut branch.arms {
+                    let mut k = 0;
+                    arm.yields.retain(|_| {
+                        k += 1;
+                        keep[k - 1]
+                    });
+                    sweep(&mut arm.block, live);
+                }
             }
+            _ => {}
         }
     }
 }

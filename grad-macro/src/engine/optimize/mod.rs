@@ -2,3 +2,4 @@
 
 pub mod dce;
 pub mod fold;
+pub mod fuse;
