@@ -10,8 +10,9 @@
 //!
 //! Each gate is its own `#[derive_grad]` function, so its local gradients come from the macro
 //! too. Then the whole function's generated `f_grad` gives the same answer in one call, and
-//! central differences (h = 1e-4) confirm it. A second example, the lecture's sigmoid neuron,
-//! follows.
+//! central differences (h = 1e-4) confirm it. Two more examples follow: the lecture's sigmoid
+//! neuron, and its one-hidden-layer score s = u · tanh(W x + b) written with arrays and loops,
+//! whose gradient is δ = u ∘ tanh′(z), ∂W = δ xᵀ, ∂b = δ, ∂x = Wᵀ δ, ∂u = tanh(z).
 //!
 //! Run with `cargo run --release --example backprop`.
 
@@ -41,6 +42,20 @@ fn f(x: f64, y: f64, z: f64) -> f64 {
     let q = x + y;
     let m = y.max(z);
     q * m
+}
+
+/// The lecture's one-hidden-layer score: s = u · tanh(W x + b), W 8×10.
+#[derive_grad]
+fn score(w: &[[f64; 10]; 8], x: &[f64; 10], b: &[f64; 8], u: &[f64; 8]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..8 {
+        let mut z = b[i];
+        for j in 0..10 {
+            z += w[i][j] * x[j];
+        }
+        s += u[i] * z.tanh();
+    }
+    s
 }
 
 /// The lecture's neuron: σ(w0·x0 + w1·x1 + w2).
@@ -120,7 +135,73 @@ fn main() {
     )
     .unwrap_or_else(|mismatch| panic!("{mismatch}"));
     println!(
-        "gradient check passed (max abs error {:.1e})",
+        "gradient check passed (max abs error {:.1e})\n",
+        check.max_abs_error()
+    );
+
+    hidden_layer();
+}
+
+/// The score's gradient, its shapes, and the one δ behind ∂W, ∂b and ∂x.
+fn hidden_layer() {
+    let w: [[f64; 10]; 8] =
+        std::array::from_fn(|i| std::array::from_fn(|j| ((i * 10 + j) as f64 * 0.37).sin() * 0.5));
+    let x: [f64; 10] = std::array::from_fn(|j| (j as f64 * 0.7).cos());
+    let b: [f64; 8] = std::array::from_fn(|i| 0.1 * i as f64 - 0.3);
+    let u: [f64; 8] = std::array::from_fn(|i| if i % 2 == 0 { 1.0 } else { -0.5 });
+    let (s, (dw, dx, db, du)) = score_grad(&w, &x, &b, &u);
+    println!("score s = u · tanh(W x + b) = {s:.6}");
+    println!(
+        "  shapes: ∂s/∂W {}×{}, ∂s/∂x {}, ∂s/∂b {}, ∂s/∂u {} (each the shape of its parameter)",
+        dw.len(),
+        dw[0].len(),
+        dx.len(),
+        db.len(),
+        du.len()
+    );
+    // δ = ∂s/∂z is computed once per hidden unit; it is ∂s/∂b, and ∂s/∂W is its outer product
+    // with x: the reverse sweep reuses one δ for three gradients.
+    let delta = db;
+    let outer_product = (0..8).all(|i| (0..10).all(|j| dw[i][j] == delta[i] * x[j]));
+    println!("  δ = ∂s/∂b = {:.4?} …", &delta[..4]);
+    println!("  ∂s/∂W == δ xᵀ exactly: {outer_product}");
+    assert!(outer_product);
+    let wt_delta: Vec<f64> = (0..10)
+        .map(|j| (0..8).map(|i| w[i][j] * delta[i]).sum())
+        .collect();
+    let max_diff = dx
+        .iter()
+        .zip(&wt_delta)
+        .map(|(a, c)| (a - c).abs())
+        .fold(0.0, f64::max);
+    println!("  ∂s/∂x == Wᵀ δ: max difference {max_diff:.1e}");
+    assert!(max_diff < 1e-14);
+    let tanh_z_matches = (0..8).all(|i| {
+        let z = b[i] + (0..10).map(|j| w[i][j] * x[j]).sum::<f64>();
+        (du[i] - z.tanh()).abs() < 1e-15
+    });
+    println!("  ∂s/∂u == tanh(z): {tanh_z_matches}");
+    assert!(tanh_z_matches);
+    let mut point: Vec<f64> = w.as_flattened().to_vec();
+    point.extend(x.iter().chain(&b).chain(&u));
+    let mut g: Vec<f64> = dw.as_flattened().to_vec();
+    g.extend(dx.iter().chain(&db).chain(&du));
+    let check = grad::check_gradient(
+        |p| {
+            let w: [[f64; 10]; 8] = std::array::from_fn(|i| std::array::from_fn(|j| p[i * 10 + j]));
+            let x: [f64; 10] = std::array::from_fn(|j| p[80 + j]);
+            let b: [f64; 8] = std::array::from_fn(|i| p[90 + i]);
+            let u: [f64; 8] = std::array::from_fn(|i| p[98 + i]);
+            score(&w, &x, &b, &u)
+        },
+        &point,
+        &g,
+        1e-6,
+    )
+    .unwrap_or_else(|mismatch| panic!("{mismatch}"));
+    println!(
+        "  gradient check of all {} components passed (max abs error {:.1e})",
+        g.len(),
         check.max_abs_error()
     );
 }

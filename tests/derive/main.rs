@@ -21,6 +21,7 @@ mod dual;
 mod kinks;
 mod loops;
 mod methods;
+mod network;
 mod precision;
 mod pullback;
 
