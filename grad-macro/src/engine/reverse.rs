@@ -75,6 +75,8 @@ struct Homes<'p> {
     vars: Vec<Home>,
     /// Each variable's initial value.
     inits: Vec<Option<NodeId>>,
+    /// For each variable, the last top-level statement that writes it.
+    last_write: Vec<Option<usize>>,
     loops: Vec<&'p Loop>,
     /// Each loop's block depth.
     loop_depths: Vec<usize>,
@@ -98,6 +100,7 @@ impl<'p> Homes<'p> {
                 f.vars.len()
             ],
             inits: vec![None; f.vars.len()],
+            last_write: vec![None; f.vars.len()],
             loops: Vec::new(),
             loop_depths: Vec::new(),
         };
@@ -125,7 +128,10 @@ impl<'p> Homes<'p> {
             Stmt::Decl(v, init) => {
                 self.vars[v.index()] = home;
                 self.inits[v.index()] = *init;
+                self.wrote(*v, top);
             }
+            Stmt::Assign(v, _, _) => self.wrote(*v, top),
+            Stmt::Store(store) => self.wrote(store.var, top),
             Stmt::Branch(branch) => {
                 for arm in &branch.arms {
                     self.block(&arm.block, depth + 1, loops, top);
@@ -153,12 +159,20 @@ impl<'p> Homes<'p> {
                 }
                 self.block(&l.body, depth + 1, &inner, top);
             }
-            Stmt::Assign(..)
-            | Stmt::Store(_)
-            | Stmt::Pullback(_)
-            | Stmt::Effect(_)
-            | Stmt::Push(..) => {}
+            Stmt::Pullback(_) | Stmt::Effect(_) | Stmt::Push(..) => {}
         }
+    }
+
+    fn wrote(&mut self, v: VarId, top: usize) {
+        let last = &mut self.last_write[v.index()];
+        *last = Some(last.map_or(top, |l| l.max(top)));
+    }
+
+    /// Whether `v` keeps, from the top-level statement `top` on, the value it has there: no
+    /// write in that statement (a loop reading it) or after. The reverse sweep, which runs
+    /// after the whole forward sweep, can then read it again instead of taping it.
+    fn frozen(&self, v: VarId, top: usize) -> bool {
+        self.last_write[v.index()].is_none_or(|last| last < top)
     }
 }
 
@@ -841,9 +855,13 @@ impl Rev<'_> {
     /// that read what the loop overwrites, values merged after a branch, and calls.
     fn taped(&self, n: NodeId) -> bool {
         let node = self.p.node(n);
+        let top = self.homes.nodes[n.index()].top;
         match node.op {
-            Op::ReadVar(_) | Op::Phi(_) | Op::Call(_) | Op::ConstCall(_) => true,
-            Op::Index => self.read_root(n).is_some(),
+            Op::ReadVar(v) => !self.homes.frozen(v, top),
+            Op::Index => self
+                .read_root(n)
+                .is_some_and(|v| !self.homes.frozen(v, top)),
+            Op::Phi(_) | Op::Call(_) | Op::ConstCall(_) => true,
             _ => false,
         }
     }

@@ -237,11 +237,19 @@ impl Op {
         matches!(self, Op::Param(_) | Op::Lit(_) | Op::Const(_) | Op::Undef)
     }
 
-    /// Ops whose value depends on where they are evaluated, so they are never shared.
+    /// Ops that are never shared: values that depend on where they are evaluated, and array
+    /// constructors, each of which makes storage of its own (a `Vec` is moved, not copied).
     pub fn is_positional(self) -> bool {
         matches!(
             self,
-            Op::Phi(_) | Op::ReadVar(_) | Op::LoopIndex(_) | Op::Pop(_)
+            Op::Phi(_)
+                | Op::ReadVar(_)
+                | Op::LoopIndex(_)
+                | Op::Pop(_)
+                | Op::ArrayLit
+                | Op::Repeat(_)
+                | Op::VecRepeat
+                | Op::Zeros
         )
     }
 
