@@ -1,7 +1,11 @@
 //! Reading ADBench's data files (formats of its `docs/FileFormat.md`).
 
 // Mirrors ADBench's C++ index by index, on purpose.
-#![allow(clippy::doc_markdown, clippy::needless_range_loop, clippy::unreadable_literal)]
+#![allow(
+    clippy::doc_markdown,
+    clippy::needless_range_loop,
+    clippy::unreadable_literal
+)]
 
 use std::path::PathBuf;
 

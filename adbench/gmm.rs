@@ -2,7 +2,11 @@
 //! its `gmm.h`, differentiated by `#[derive_grad]`; and a gradient derived by hand.
 
 // Mirrors ADBench's C++ index by index, on purpose.
-#![allow(clippy::doc_markdown, clippy::needless_range_loop, clippy::unreadable_literal)]
+#![allow(
+    clippy::doc_markdown,
+    clippy::needless_range_loop,
+    clippy::unreadable_literal
+)]
 
 use super::data;
 use grad::derive_grad;

@@ -40,7 +40,9 @@
 //!   This is also how differentiated functions call each other (below).
 //!
 //! Integer, `bool` and other non-float parameters are constants: they get no gradient and no
-//! buffer. With `#[derive_grad(wrt(x, w))]`, `f_grad` returns only the gradients of `x` and
+//! buffer. Every gradient has the shape of its parameter: `[f64; N]` and `&[f64; N]` give
+//! `[f64; N]`, `&[f64]` and `&Vec<f64>` give `Vec<f64>` (buffer `&mut [f64]`), and 2-D arrays
+//! likewise. With `#[derive_grad(wrt(x, w))]`, `f_grad` returns only the gradients of `x` and
 //! `w`; `f_pullback` still fills every float buffer with the true partial.
 //!
 //! ```
@@ -52,6 +54,38 @@
 //! }
 //! assert_eq!(loss_grad(2.0, 3.0, 1.0), (12.5, 15.0));
 //! ```
+//!
+//! # Loops and arrays
+//!
+//! Numeric code loops over arrays, and so can a differentiated function:
+//!
+//! ```
+//! # use grad::derive_grad;
+//! /// s = u · tanh(W x + b)
+//! #[derive_grad]
+//! fn score(w: &[[f64; 3]; 2], x: &[f64; 3], b: &[f64; 2], u: &[f64; 2]) -> f64 {
+//!     let mut s = 0.0;
+//!     for i in 0..2 {
+//!         let mut z = b[i];
+//!         for j in 0..3 {
+//!             z += w[i][j] * x[j];
+//!         }
+//!         s += u[i] * z.tanh();
+//!     }
+//!     s
+//! }
+//!
+//! let (w, x, b, u) = ([[0.1, 0.2, 0.3], [-0.3, 0.2, 0.1]], [1.0, 2.0, 3.0], [0.0, 0.5], [1.0, -1.0]);
+//! let (_, (dw, dx, db, du)) = score_grad(&w, &x, &b, &u);
+//! // ∂s/∂b is δ = u ∘ tanh′(z), and ∂s/∂W = δ xᵀ.
+//! assert_eq!(dw[1][2], db[1] * x[2]);
+//! ```
+//!
+//! The reverse sweep runs each loop backwards over the same indices (or the iterations that
+//! ran, after a `break`). Values it needs are recomputed where they are immutable bindings;
+//! only values the loop overwrites (a `mut` variable, an element of a mutable array) are kept,
+//! each on a tape of its own — a stack array when the trip counts are constants, else a `Vec`
+//! reserved once.
 //!
 //! # Calls and custom derivatives
 //!
@@ -91,7 +125,10 @@
 //! `let mut` with `=`, `+=`, `-=`, `*=`, `/=`, `%=`, blocks, unary `-`, `+ - * / %`, literals,
 //! `as` casts, constants such as `std::f64::consts::PI`, `if`/`else if`/`else` as a statement
 //! or an expression on any condition (`&&`, `||`, `!` keep their short-circuit), `match` on
-//! integers, `return` anywhere, the `f64`/`f32` methods `sin cos tan asin acos atan atan2 sinh
+//! integers, `return` anywhere, arrays, slices and `Vec`s (indexing, writes to elements,
+//! `.len()`, `[0.0; N]`, `vec![0.0; n]`, literals), `for` over ranges and arrays (`.rev()`,
+//! `.step_by(k)`, `.iter()`, `.enumerate()`, `.zip(…)`), `while`, `loop`, `break` (with a value),
+//! `continue`, labels, `iter().map(|v| …).sum()`, the `f64`/`f32` methods `sin cos tan asin acos atan atan2 sinh
 //! cosh tanh asinh acosh atanh exp exp2 exp_m1 ln log log10 log2 ln_1p powi powf sqrt cbrt
 //! hypot abs signum max min clamp mul_add recip floor ceil round trunc fract to_degrees
 //! to_radians` and their `f64::name(x)` forms, calls, and `assert!`, `debug_assert!`,

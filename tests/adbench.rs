@@ -2,7 +2,12 @@
 //! values (ρ = |x − y| / max(1, |x| + |y|) ≤ 1e-8, as ADBench checks) and against gradients
 //! derived by hand.
 
-#![allow(missing_docs, clippy::doc_markdown, clippy::cast_lossless, clippy::cast_precision_loss)]
+#![allow(
+    missing_docs,
+    clippy::doc_markdown,
+    clippy::cast_lossless,
+    clippy::cast_precision_loss
+)]
 
 #[path = "../adbench/data.rs"]
 mod data;

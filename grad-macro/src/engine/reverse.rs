@@ -969,17 +969,20 @@ impl Rev<'_> {
         u64::try_from(trips.max(0)).ok()
     }
 
-    /// What a heap tape reserves: the trip count of its outermost loop, when that loop is at
-    /// the top level and runs a whole range.
+    /// What a heap tape reserves: the length of its outermost loop's range (an upper bound
+    /// when the loop can stop early), when that loop is at the top level.
     fn capacity(&mut self, home: &Home) -> Option<NodeId> {
         let &outer = home.loops.first()?;
         let l = self.homes.loops[outer];
-        if self.homes.loop_depths[outer] != 1 || l.exit.is_some() {
+        if self.homes.loop_depths[outer] != 1 {
             return None;
         }
         let LoopKind::Range { start, end, .. } = &l.kind else {
             return None;
         };
+        if self.p.int_lit(*start) == Some(0) {
+            return Some(*end);
+        }
         let sym = self.b.f.intern(quote::quote!(saturating_sub));
         Some(self.b.floating(
             Op::Method(sym),
