@@ -4,13 +4,13 @@
 use crate::assert_close;
 use grad::derive_grad;
 
-#[derive_grad]
-fn inner(a: f64, b: f64) -> f64 {
+#[derive_grad(jvp)]
+pub fn inner(a: f64, b: f64) -> f64 {
     a * b.sin()
 }
 
-#[derive_grad]
-fn outer(x: f64, y: f64) -> f64 {
+#[derive_grad(jvp)]
+pub fn outer(x: f64, y: f64) -> f64 {
     let u = inner(x, y) + inner(y, 2.0);
     u * inner(u, x)
 }
@@ -39,8 +39,13 @@ fn smooth_abs_pullback(x: f64, d_out: f64, d_x: &mut f64) {
     *d_x += d_out * x / smooth_abs(x);
 }
 
-#[derive_grad]
-fn uses_custom(x: f64, y: f64) -> f64 {
+fn smooth_abs_jvp(x: f64, t_x: f64) -> (f64, f64) {
+    let s = smooth_abs(x);
+    (s, x / s * t_x)
+}
+
+#[derive_grad(jvp)]
+pub fn uses_custom(x: f64, y: f64) -> f64 {
     smooth_abs(x - y) * y
 }
 
@@ -73,8 +78,8 @@ fn the_custom_rule_wins_over_the_body() {
     assert_eq!(uses_fake_grad(1.0), (2.0, 20.0));
 }
 
-#[derive_grad]
-fn helpers(x: f64, y: f64) -> f64 {
+#[derive_grad(jvp)]
+pub fn helpers(x: f64, y: f64) -> f64 {
     grad::sigmoid(x) * grad::softplus(y) + grad::log_sigmoid(x * y) - grad::relu(y - x)
 }
 
@@ -135,8 +140,8 @@ fn a_constant_float_argument_gets_a_discarded_buffer() {
     assert_eq!(constant_float_argument_grad(4.0), (9.0, 2.25));
 }
 
-#[derive_grad]
-fn call_in_branch(x: f64) -> f64 {
+#[derive_grad(jvp)]
+pub fn call_in_branch(x: f64) -> f64 {
     if x > 0.0 {
         inner(x, x)
     } else {
@@ -151,4 +156,31 @@ fn calls_inside_branches_run_only_when_taken() {
     let (_, d) = call_in_branch_grad(-1.0);
     let s = grad::sigmoid(-1.0);
     assert!((d - s * (1.0 - s)).abs() < 1e-15);
+}
+
+/// Regression: a call whose only float arguments were arrays (`logsumexp(&v)`) was taken for a
+/// constant, and its gradient silently dropped.
+#[derive_grad(jvp)]
+pub fn with_logsumexp(xs: &[f64], s: f64) -> f64 {
+    let mut v = vec![0.0; xs.len()];
+    for i in 0..xs.len() {
+        v[i] = xs[i] * s;
+    }
+    grad::logsumexp(&v) + grad::logsumexp(xs)
+}
+
+#[test]
+fn a_call_with_only_array_arguments_is_differentiated() {
+    let x = [0.5, -1.0, 2.0];
+    let (v, (gx, gs)) = with_logsumexp_grad(&x, 0.8);
+    assert_eq!(v.to_bits(), with_logsumexp(&x, 0.8).to_bits());
+    let mut g = gx.clone();
+    g.push(gs);
+    let report = grad::check_gradient(
+        |p| with_logsumexp(&p[..3], p[3]),
+        &[0.5, -1.0, 2.0, 0.8],
+        &g,
+        1e-6,
+    );
+    assert!(report.is_ok(), "{}", report.unwrap_err());
 }

@@ -3,7 +3,7 @@
 use crate::differentiate;
 
 differentiate! {
-    fn seed / seed_grad (x, y, z) {
+    fn seed / seed_grad / seed_jvp (x, y, z) {
         let a = x + y;
         let b = y.max(z);
         a * b
@@ -12,7 +12,7 @@ differentiate! {
 }
 
 differentiate! {
-    fn shadowing / shadowing_grad (x, y) {
+    fn shadowing / shadowing_grad / shadowing_jvp (x, y) {
         let a = x * y;
         let a = a.sin() + x;
         let x = a * a - y;
@@ -22,7 +22,7 @@ differentiate! {
 }
 
 differentiate! {
-    fn mutation / mutation_grad (x, y) {
+    fn mutation / mutation_grad / mutation_jvp (x, y) {
         let mut v = x;
         v += y;
         v *= x;
@@ -35,7 +35,7 @@ differentiate! {
 }
 
 differentiate! {
-    fn deferred_init / deferred_init_grad (x, y) {
+    fn deferred_init / deferred_init_grad / deferred_init_jvp (x, y) {
         let r;
         if x > y {
             r = x * y;
@@ -48,7 +48,7 @@ differentiate! {
 }
 
 differentiate! {
-    fn blocks / blocks_grad (x, y) {
+    fn blocks / blocks_grad / blocks_jvp (x, y) {
         let b = {
             let t = x * y;
             t + x
@@ -60,14 +60,14 @@ differentiate! {
 }
 
 differentiate! {
-    fn arithmetic / arithmetic_grad (x, y) {
+    fn arithmetic / arithmetic_grad / arithmetic_jvp (x, y) {
         -(x % y) + x * y - x / y + -x
     }
     at [7.5, 2.0], [-7.5, 2.0], [3.3, -1.1], [0.4, 0.3]
 }
 
 differentiate! {
-    fn constants_and_casts / constants_and_casts_grad (x, y; n: i32, k: usize) {
+    fn constants_and_casts / constants_and_casts_grad / constants_and_casts_jvp (x, y; n: i32, k: usize) {
         let scale = (n as f64) * std::f64::consts::PI + (k as f64) / 3.0;
         x * scale + f64::EPSILON * y + core::f64::consts::E.ln() * y
     }
@@ -75,7 +75,7 @@ differentiate! {
 }
 
 differentiate! {
-    fn if_statement / if_statement_grad (x, y) {
+    fn if_statement / if_statement_grad / if_statement_jvp (x, y) {
         let mut r = x;
         if x > y {
             r = x * y;
@@ -90,7 +90,7 @@ differentiate! {
 }
 
 differentiate! {
-    fn if_expression / if_expression_grad (x, y) {
+    fn if_expression / if_expression_grad / if_expression_jvp (x, y) {
         let r = if x * y > 1.0 {
             let t = x.ln();
             t * y
@@ -105,7 +105,7 @@ differentiate! {
 }
 
 differentiate! {
-    fn logic / logic_grad (x, y) {
+    fn logic / logic_grad / logic_jvp (x, y) {
         if x > 0.0 && (y < 1.0 || !(x > y)) {
             x * y
         } else {
@@ -116,7 +116,7 @@ differentiate! {
 }
 
 differentiate! {
-    fn matching / matching_grad (x; n: i32) {
+    fn matching / matching_grad / matching_jvp (x; n: i32) {
         match n {
             0 => x,
             1 | 2 => x * x,
@@ -129,7 +129,7 @@ differentiate! {
 }
 
 differentiate! {
-    fn match_statement / match_statement_grad (x, y; n: u8) {
+    fn match_statement / match_statement_grad / match_statement_jvp (x, y; n: u8) {
         let mut acc = x;
         match n {
             0 => acc *= y,
@@ -144,7 +144,7 @@ differentiate! {
 }
 
 differentiate! {
-    fn early_return / early_return_grad (x, y) {
+    fn early_return / early_return_grad / early_return_jvp (x, y) {
         if x < 0.0 {
             return y * y;
         }
@@ -158,7 +158,7 @@ differentiate! {
 }
 
 differentiate! {
-    fn return_in_nested_branches / return_in_nested_branches_grad (x, y) {
+    fn return_in_nested_branches / return_in_nested_branches_grad / return_in_nested_branches_jvp (x, y) {
         let mut a = x * y;
         if x > 0.0 {
             if y > 0.0 {
@@ -172,7 +172,7 @@ differentiate! {
 }
 
 differentiate! {
-    fn return_in_expression / return_in_expression_grad (x, y) {
+    fn return_in_expression / return_in_expression_grad / return_in_expression_jvp (x, y) {
         let t = if x > y { return x - y } else { y * 2.0 };
         let u = match (t > 3.0) as i32 {
             1 => return t * x,
@@ -184,7 +184,7 @@ differentiate! {
 }
 
 differentiate! {
-    fn inactive_parameters / inactive_parameters_grad (x, y; n: i32, flag: bool, count: usize) {
+    fn inactive_parameters / inactive_parameters_grad / inactive_parameters_jvp (x, y; n: i32, flag: bool, count: usize) {
         let mut v = x * (n as f64);
         if flag {
             v += y;
@@ -195,7 +195,7 @@ differentiate! {
 }
 
 differentiate! {
-    fn integer_arithmetic / integer_arithmetic_grad (x; n: i64) {
+    fn integer_arithmetic / integer_arithmetic_grad / integer_arithmetic_jvp (x; n: i64) {
         let m = (n * 3 + 1) % 7;
         let k = if m > 2 { m - 2 } else { m << 1 };
         x.powi(k as i32) + (k as f64) * x
@@ -204,7 +204,7 @@ differentiate! {
 }
 
 differentiate! {
-    fn dead_code_is_ignored / dead_code_is_ignored_grad (x) {
+    fn dead_code_is_ignored / dead_code_is_ignored_grad / dead_code_is_ignored_jvp (x) {
         let unused = (2.0 * x).acos();
         let _also_unused = unused.ln();
         x * x
@@ -213,7 +213,7 @@ differentiate! {
 }
 
 differentiate! {
-    fn fan_out / fan_out_grad (x) {
+    fn fan_out / fan_out_grad / fan_out_jvp (x) {
         let a = x.sin();
         let b = a * a + a.exp() * x;
         b * a - a / (1.0 + b * b)
@@ -222,7 +222,7 @@ differentiate! {
 }
 
 differentiate! {
-    fn statement_macros / statement_macros_grad (x, y) {
+    fn statement_macros / statement_macros_grad / statement_macros_jvp (x, y) {
         let r = x * y;
         assert!(r.is_finite(), "r = {r}");
         debug_assert!(x.is_finite());

@@ -213,3 +213,19 @@ pub fn assert_close(actual: &[f64], expected: &[f64], tol: f64, what: &str) {
         );
     }
 }
+
+/// The `k`-th component of the direction the forward-mode tests differentiate along: every
+/// component nonzero and distinct, so that each parameter's tangent matters.
+pub fn direction(k: usize) -> f64 {
+    [0.7, -1.3, 0.4, 1.1, -0.6][k % 5] * (1.0 + (k / 5) as f64)
+}
+
+/// The derivative of `f` at `x` along `t`, by one dual evaluation.
+pub fn directional(f: impl Fn(&[D]) -> D, x: &[f64], t: &[f64]) -> f64 {
+    let args: Vec<D> = x
+        .iter()
+        .zip(t)
+        .map(|(&v, &d)| D(Dual64::new(v, d)))
+        .collect();
+    f(&args).eps()
+}

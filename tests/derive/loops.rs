@@ -20,7 +20,7 @@ fn numeric(f: impl Fn(&[f64]) -> f64, x: &[f64], g: &[f64]) {
 }
 
 differentiate! {
-    fn cube_by_repeated_multiplication / cube_by_repeated_multiplication_grad (x) {
+    fn cube_by_repeated_multiplication / cube_by_repeated_multiplication_grad / cube_by_repeated_multiplication_jvp (x) {
         let mut y = x;
         for _ in 0..2 {
             y *= x;
@@ -30,8 +30,8 @@ differentiate! {
     at [2.0], [-1.5], [0.3]
 }
 
-#[derive_grad]
-fn power_with_runtime_trips(x: f64, n: usize) -> f64 {
+#[derive_grad(jvp)]
+pub fn power_with_runtime_trips(x: f64, n: usize) -> f64 {
     let mut y = 1.0;
     for _ in 0..n {
         y *= x;
@@ -57,7 +57,7 @@ fn a_mut_accumulator_is_taped_and_its_power_rule_holds() {
 }
 
 differentiate! {
-    fn loop_carried_pair / loop_carried_pair_grad (x, y) {
+    fn loop_carried_pair / loop_carried_pair_grad / loop_carried_pair_jvp (x, y) {
         let mut a = x;
         let mut b = y;
         for k in 0..4 {
@@ -71,7 +71,7 @@ differentiate! {
 }
 
 differentiate! {
-    fn value_used_after_a_runtime_loop / value_used_after_a_runtime_loop_grad (x; n: usize) {
+    fn value_used_after_a_runtime_loop / value_used_after_a_runtime_loop_grad / value_used_after_a_runtime_loop_jvp (x; n: usize) {
         let mut s = x * 0.5;
         for i in 0..n {
             s += x * (i as f64);
@@ -82,7 +82,7 @@ differentiate! {
 }
 
 differentiate! {
-    fn nested_loops / nested_loops_grad (x, y; n: usize) {
+    fn nested_loops / nested_loops_grad / nested_loops_jvp (x, y; n: usize) {
         let mut total = x;
         for i in 0..n {
             let mut row = y;
@@ -97,7 +97,7 @@ differentiate! {
 }
 
 differentiate! {
-    fn while_loop / while_loop_grad (x) {
+    fn while_loop / while_loop_grad / while_loop_jvp (x) {
         let mut y = x;
         let mut k = 0;
         while y < 100.0 && k < 50 {
@@ -110,7 +110,7 @@ differentiate! {
 }
 
 differentiate! {
-    fn loop_with_break_value / loop_with_break_value_grad (x) {
+    fn loop_with_break_value / loop_with_break_value_grad / loop_with_break_value_jvp (x) {
         let mut y = x;
         let r = loop {
             y = y * y + 0.25;
@@ -124,7 +124,7 @@ differentiate! {
 }
 
 differentiate! {
-    fn continue_and_break / continue_and_break_grad (x; n: usize) {
+    fn continue_and_break / continue_and_break_grad / continue_and_break_jvp (x; n: usize) {
         let mut s = x;
         for i in 0..n {
             if i % 2 == 0 {
@@ -141,7 +141,7 @@ differentiate! {
 }
 
 differentiate! {
-    fn labelled_loops / labelled_loops_grad (x; n: usize) {
+    fn labelled_loops / labelled_loops_grad / labelled_loops_jvp (x; n: usize) {
         let mut s = x;
         'outer: for i in 0..n {
             for j in 0..n {
@@ -160,7 +160,7 @@ differentiate! {
 }
 
 differentiate! {
-    fn early_return_in_a_loop / early_return_in_a_loop_grad (x; n: usize) {
+    fn early_return_in_a_loop / early_return_in_a_loop_grad / early_return_in_a_loop_jvp (x; n: usize) {
         let mut y = x;
         for i in 0..n {
             y = y * x + 1.0;
@@ -174,7 +174,7 @@ differentiate! {
 }
 
 differentiate! {
-    fn ranges_reversed_and_stepped / ranges_reversed_and_stepped_grad (x) {
+    fn ranges_reversed_and_stepped / ranges_reversed_and_stepped_grad / ranges_reversed_and_stepped_jvp (x) {
         let mut y = x;
         for i in (0..7).rev() {
             y = y * 0.5 + x * (i as f64);
@@ -191,7 +191,7 @@ differentiate! {
 }
 
 differentiate! {
-    fn divisor_inside_a_loop / divisor_inside_a_loop_grad (x, y) {
+    fn divisor_inside_a_loop / divisor_inside_a_loop_grad / divisor_inside_a_loop_jvp (x, y) {
         let mut s = x;
         for i in 1..5 {
             s += x * (i as f64) / (1.0 + y * y * (i as f64));
@@ -230,8 +230,8 @@ fn in_place_prefix_sums_differentiate_like_the_formula() {
     assert_close(&g, &expected, 1e-14, "prefix sums");
 }
 
-#[derive_grad]
-fn slices_and_iterators(xs: &[f64], ys: &Vec<f64>, w: f64) -> f64 {
+#[derive_grad(jvp)]
+pub fn slices_and_iterators(xs: &[f64], ys: &Vec<f64>, w: f64) -> f64 {
     let mut s = 0.0;
     for &v in xs {
         s += v * w;
@@ -264,8 +264,8 @@ fn slices_vecs_and_iterator_chains() {
     numeric(f, &point, &g);
 }
 
-#[derive_grad]
-fn local_arrays(x: f64, y: f64, n: usize) -> f64 {
+#[derive_grad(jvp)]
+pub fn local_arrays(x: f64, y: f64, n: usize) -> f64 {
     let v = [y, x * y, x * x + y];
     let mut buf = vec![0.0; n];
     for i in 0..buf.len() {
@@ -287,8 +287,8 @@ fn array_literals_repeats_and_vec_macro() {
     }
 }
 
-#[derive_grad]
-fn matrices(w: &[[f64; 3]; 2], m: [[f64; 2]; 2], rows: &[[f64; 3]]) -> f64 {
+#[derive_grad(jvp)]
+pub fn matrices(w: &[[f64; 3]; 2], m: [[f64; 2]; 2], rows: &[[f64; 3]]) -> f64 {
     let mut s = 0.0;
     for i in 0..2 {
         for j in 0..3 {
@@ -327,8 +327,8 @@ fn two_dimensional_arrays_get_gradients_of_their_shape() {
     numeric(f, &point, &g);
 }
 
-#[derive_grad]
-fn single_precision(x: &[f32], k: f32) -> f32 {
+#[derive_grad(jvp)]
+pub fn single_precision(x: &[f32], k: f32) -> f32 {
     let mut s = 0.0;
     for i in 0..x.len() {
         s += (x[i] * k).tanh();

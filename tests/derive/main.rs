@@ -18,6 +18,7 @@
 mod calls;
 mod constructs;
 mod dual;
+mod forward;
 mod kinks;
 mod loops;
 mod methods;
@@ -26,6 +27,17 @@ mod precision;
 mod pullback;
 
 pub use dual::{D, assert_close};
+
+/// Deterministic pseudo-random numbers in [-1, 1).
+pub fn noise(seed: u64) -> impl FnMut() -> f64 {
+    let mut state = seed;
+    move || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+    }
+}
 
 /// The components of a gradient as returned by `_grad` (a bare `f64` or a tuple).
 pub trait Components {
@@ -57,15 +69,15 @@ tuple_components!(0, 1, 2, 3, 4);
 /// copy over dual numbers — and a test that compares the generated gradient with the dual
 /// oracle at each point, and the generated value with the function's own, bit for bit.
 ///
-/// `fn name / name_grad (x, y; n: i32) { body } at [x, y; n], …` — float parameters before
+/// `fn name / name_grad / name_jvp (x, y; n: i32) { body } at [x, y; n], …` — float parameters before
 /// the `;`, inactive ones after it.
 #[macro_export]
 macro_rules! differentiate {
     (
-        fn $name:ident / $grad:ident ($($p:ident),+ $(; $($i:ident : $it:ty),+)?) $body:block
+        fn $name:ident / $grad:ident / $jvp:ident ($($p:ident),+ $(; $($i:ident : $it:ty),+)?) $body:block
         at $([$($x:expr),+ $(; $($iv:expr),+)?]),+ $(,)?
     ) => {
-        #[grad::derive_grad]
+        #[grad::derive_grad(jvp)]
         #[allow(clippy::all, unused_mut, unused_assignments)]
         fn $name($($p: f64),+ $(, $($i: $it),+)?) -> f64 $body
 
@@ -100,6 +112,28 @@ macro_rules! differentiate {
                     &expected,
                     1e-12,
                     &format!("{} at {:?}", stringify!($name), point),
+                );
+                // Forward mode along a direction that mixes every parameter.
+                let direction: Vec<f64> = (0..point.len()).map($crate::dual::direction).collect();
+                let mut t = direction.iter().copied();
+                let (value, derivative) = super::$jvp(
+                    $($p,)+ $($($i,)+)?
+                    $({ let _ = stringify!($p); t.next().expect("arity") }),+
+                );
+                assert_eq!(value.to_bits(), plain.to_bits(), "{}: jvp value", stringify!($name));
+                let expected = $crate::dual::directional(
+                    |a| {
+                        let [$($p),+] = a else { panic!("arity") };
+                        dual($(*$p),+ $(, $($i),+)?)
+                    },
+                    point,
+                    &direction,
+                );
+                $crate::assert_close(
+                    &[derivative],
+                    &[expected],
+                    1e-12,
+                    &format!("{} jvp at {:?}", stringify!($name), point),
                 );
             }
 

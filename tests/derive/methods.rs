@@ -10,7 +10,7 @@ macro_rules! unary {
             use crate::differentiate;
 
             differentiate! {
-                fn method / method_grad (x) { x.$m() * (x + 0.5) }
+                fn method / method_grad / method_jvp (x) { x.$m() * (x + 0.5) }
                 at $([$x]),+
             }
 
@@ -72,7 +72,7 @@ macro_rules! binary {
             use crate::differentiate;
 
             differentiate! {
-                fn method / method_grad (x, y) { x.$m(y) * (x - y) }
+                fn method / method_grad / method_jvp (x, y) { x.$m(y) * (x - y) }
                 at $([$x, $y]),+
             }
 
@@ -107,17 +107,17 @@ mod ternary {
     use crate::differentiate;
 
     differentiate! {
-        fn clamp / clamp_grad (x, lo, hi) { x.clamp(lo, hi) * (x + lo * hi) }
+        fn clamp / clamp_grad / clamp_jvp (x, lo, hi) { x.clamp(lo, hi) * (x + lo * hi) }
         at [0.5, -1.0, 1.0], [-2.0, -1.0, 1.0], [3.0, -1.0, 1.0]
     }
 
     differentiate! {
-        fn mul_add / mul_add_grad (x, a, b) { x.mul_add(a, b) * x }
+        fn mul_add / mul_add_grad / mul_add_jvp (x, a, b) { x.mul_add(a, b) * x }
         at [0.5, -1.0, 1.0], [-2.0, 3.0, 0.25]
     }
 
     differentiate! {
-        fn powi / powi_grad (x; n: i32) { x.powi(n) + x.powi(n + 1) }
+        fn powi / powi_grad / powi_jvp (x; n: i32) { x.powi(n) + x.powi(n + 1) }
         at [1.5; 3], [-0.5; 2], [2.0; -2], [0.7; 0]
     }
 

@@ -2,10 +2,10 @@
 //! way a Rust user would, against the lecture's hand-written gradient:
 //! δ = u ∘ f′(z), ∂s/∂W = δ xᵀ, ∂s/∂b = δ, ∂s/∂x = Wᵀ δ, ∂s/∂u = f(z).
 
-use crate::assert_close;
+use crate::{assert_close, noise};
 use grad::derive_grad;
 
-#[derive_grad]
+#[derive_grad(jvp)]
 pub fn score(w: &[[f64; 10]; 8], x: &[f64; 10], b: &[f64; 8], u: &[f64; 8]) -> f64 {
     let mut s = 0.0;
     for i in 0..8 {
@@ -19,7 +19,7 @@ pub fn score(w: &[[f64; 10]; 8], x: &[f64; 10], b: &[f64; 8], u: &[f64; 8]) -> f
 }
 
 /// The same score with a sigmoid hidden layer, written with iterator chains.
-#[derive_grad]
+#[derive_grad(jvp)]
 pub fn score_sigmoid(w: &[[f64; 10]; 8], x: &[f64; 10], b: &[f64; 8], u: &[f64; 8]) -> f64 {
     let mut s = 0.0;
     for (i, row) in w.iter().enumerate() {
@@ -27,17 +27,6 @@ pub fn score_sigmoid(w: &[[f64; 10]; 8], x: &[f64; 10], b: &[f64; 8], u: &[f64; 
         s += u[i] * grad::sigmoid(z);
     }
     s
-}
-
-/// Deterministic pseudo-random numbers in [-1, 1).
-fn noise(seed: u64) -> impl FnMut() -> f64 {
-    let mut state = seed;
-    move || {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (state >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-    }
 }
 
 type Params = ([[f64; 10]; 8], [f64; 10], [f64; 8], [f64; 8]);

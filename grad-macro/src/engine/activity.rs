@@ -40,6 +40,16 @@ impl Activity {
         a
     }
 
+    /// `true` when `id` depends on an active parameter: forward mode gives it a tangent.
+    pub fn varied(&self, id: NodeId) -> bool {
+        self.varied.get(id.index()).copied().unwrap_or(false)
+    }
+
+    /// `true` when a varied value is written into the variable.
+    pub fn var_varied(&self, v: super::ir::VarId) -> bool {
+        self.var_varied.get(v.index()).copied().unwrap_or(false)
+    }
+
     /// `true` when `id` carries a derivative.
     pub fn active(&self, id: NodeId) -> bool {
         self.varied.get(id.index()).copied().unwrap_or(false)
@@ -56,7 +66,7 @@ impl Activity {
                     let varied = node.ty.float_shaped()
                         && (node.args.iter().enumerate().any(|(i, &arg)| {
                             self.varied[arg.index()] && rules::passes_derivative(f, *id, i)
-                        }) || matches!(node.op, Op::ReadVar(v) if self.var_varied[v.index()]));
+                        }) || matches!(node.op, Op::ReadVar(v) | Op::Pop(v) if self.var_varied[v.index()]));
                     changed |= set(&mut self.varied[id.index()], varied);
                 }
                 Stmt::Branch(branch) => {
@@ -72,7 +82,7 @@ impl Activity {
                         changed |= set(&mut self.varied[out.index()], varied);
                     }
                 }
-                Stmt::Decl(v, Some(x)) | Stmt::Assign(v, _, x) => {
+                Stmt::Decl(v, Some(x)) | Stmt::Assign(v, _, x) | Stmt::Push(v, x) => {
                     let varied = self.varied[x.index()] && f.var(*v).ty.float_shaped();
                     changed |= set(&mut self.var_varied[v.index()], varied);
                 }
@@ -85,7 +95,7 @@ impl Activity {
                         changed |= self.forward(f, block);
                     }
                 }
-                Stmt::Decl(_, None) | Stmt::Pullback(_) | Stmt::Effect(_) | Stmt::Push(..) => {}
+                Stmt::Decl(_, None) | Stmt::Pullback(_) | Stmt::Effect(_) => {}
             }
         }
         changed
@@ -106,7 +116,7 @@ impl Activity {
                             changed |= set(&mut self.useful[arg.index()], true);
                         }
                     }
-                    if let Op::ReadVar(v) = node.op {
+                    if let Op::ReadVar(v) | Op::Pop(v) = node.op {
                         changed |= set(&mut self.var_useful[v.index()], true);
                     }
                 }
@@ -122,7 +132,7 @@ impl Activity {
                         changed |= self.backward(f, &arm.block);
                     }
                 }
-                Stmt::Decl(v, Some(x)) | Stmt::Assign(v, _, x) => {
+                Stmt::Decl(v, Some(x)) | Stmt::Assign(v, _, x) | Stmt::Push(v, x) => {
                     if self.var_useful[v.index()] {
                         changed |= set(&mut self.useful[x.index()], true);
                     }
@@ -137,7 +147,7 @@ impl Activity {
                         changed |= self.backward(f, block);
                     }
                 }
-                Stmt::Decl(_, None) | Stmt::Pullback(_) | Stmt::Effect(_) | Stmt::Push(..) => {}
+                Stmt::Decl(_, None) | Stmt::Pullback(_) | Stmt::Effect(_) => {}
             }
         }
         changed

@@ -2,6 +2,7 @@
 
 use super::activity::Activity;
 use super::errors::Errors;
+use super::forward::forward;
 use super::generate::{self, Context};
 use super::ir::Function;
 use super::ir::verify::verify;
@@ -30,10 +31,7 @@ pub fn derive_grad(attr: TokenStream, item: &TokenStream) -> TokenStream {
         return quote!(#item #errors);
     };
     let wrt = wrt_mask(&options, &sig, &func, &mut errors);
-    for option in [&options.jvp, &options.hessian, &options.graph]
-        .into_iter()
-        .flatten()
-    {
+    for option in [&options.hessian, &options.graph].into_iter().flatten() {
         errors.spanned(option, format_args!("`{option}` is not implemented yet"));
     }
     let primal = lower::lower(&func, &sig, &mut errors);
@@ -44,6 +42,7 @@ pub fn derive_grad(attr: TokenStream, item: &TokenStream) -> TokenStream {
         krate: &options.krate,
         reserved: &reserved,
         wrt: &wrt,
+        jvp: options.jvp.is_some(),
     };
     let primal = match primal {
         Some(primal) if errors.is_empty() => primal,
@@ -82,14 +81,14 @@ fn differentiate(cx: &Context<'_>, primal: &Function) -> Result<TokenStream, Str
 
     let mut grad = reverse(primal, cx.wrt, Mode::Grad);
     let roots: Vec<_> = grad.grads.iter().flatten().copied().collect();
-    dce(&mut grad.f, &roots);
+    dce(&mut grad.f, &[], &roots);
     fuse(&mut grad.f);
     verify(&grad.f).map_err(|e| format!("gradient IR: {e}"))?;
 
     let mut pullback = reverse(primal, &floats, Mode::Pullback);
     // A pullback returns nothing: only its buffer writes are results.
     pullback.f.ret = None;
-    dce(&mut pullback.f, &[]);
+    dce(&mut pullback.f, &[], &[]);
     fuse(&mut pullback.f);
     verify(&pullback.f).map_err(|e| format!("pullback IR: {e}"))?;
 
@@ -101,7 +100,20 @@ fn differentiate(cx: &Context<'_>, primal: &Function) -> Result<TokenStream, Str
     }
     let grad = generate::grad(cx, &grad, &graph);
     let pullback = generate::pullback(cx, &pullback, &graph);
-    Ok(quote!(#grad #pullback))
+    let jvp = if cx.jvp {
+        let mut tangent = forward(primal, &floats)?;
+        let graph = tangent.graph.clone();
+        let roots: Vec<_> = tangent.tangent.into_iter().collect();
+        dce(&mut tangent.f, &roots, &[]);
+        verify(&tangent.f).map_err(|e| format!("jvp IR: {e}"))?;
+        if std::env::var_os("GRAD_DEBUG_IR").is_some() {
+            eprintln!("--- jvp ---\n{}", tangent.f);
+        }
+        generate::jvp(cx, &tangent, &graph)
+    } else {
+        TokenStream::new()
+    };
+    Ok(quote!(#grad #pullback #jvp))
 }
 
 /// `wrt(...)` as a mask over the parameters; by default every float parameter.

@@ -6,6 +6,7 @@ pub mod args;
 pub mod emit;
 pub mod errors;
 pub mod expand;
+pub mod forward;
 pub mod generate;
 pub mod ir;
 pub mod lower;

@@ -81,6 +81,7 @@ pub fn passes_derivative(f: &Function, node: NodeId, i: usize) -> bool {
         | Op::ConstCall(_)
         | Op::Method(_)
         | Op::Field(_)
+        | Op::Jvp(_)
         | Op::Len
         | Op::Zeros
         | Op::LoopIndex(_)

@@ -20,6 +20,8 @@ pub enum ParamKind {
         grad: Box<Type>,
         /// The buffer's type in `_pullback` (`&mut [f64; N]`, `&mut [f64]`, …).
         buffer: Box<Type>,
+        /// The tangent's type in `_jvp` (`[f64; N]`, `&[f64]`, …).
+        tangent: Box<Type>,
     },
     /// Anything else (integers, `bool`, references to other data): a constant.
     Inactive(Ty),
@@ -44,6 +46,14 @@ impl ParamKind {
     pub fn grad_type(&self, ty: &Type) -> Type {
         match self {
             ParamKind::Array { grad, .. } => (**grad).clone(),
+            _ => ty.clone(),
+        }
+    }
+
+    /// The tangent's type in `_jvp`.
+    pub fn tangent_type(&self, ty: &Type) -> Type {
+        match self {
+            ParamKind::Array { tangent, .. } => (**tangent).clone(),
             _ => ty.clone(),
         }
     }
@@ -80,6 +90,11 @@ pub struct Signature {
 }
 
 impl Signature {
+    /// The type of the returned value in the IR.
+    pub fn ret_kind(&self) -> Ty {
+        Ty::Float(self.ret)
+    }
+
     /// The float-shaped parameters (floats, float arrays), in declaration order.
     pub fn floats(&self) -> impl Iterator<Item = (usize, &ParamInfo)> {
         self.params
@@ -340,13 +355,15 @@ fn array_shape(ty: &Type) -> Option<Shape> {
     let Ty::Float(f) = scalar else {
         return Some(Shape::Other(rank));
     };
-    // The gradient owns its data: a fixed-size array as such, anything else as a `Vec`.
-    let (grad, buffer): (Type, Type) = if fixed {
-        (outer.clone(), syn::parse_quote!(&mut #outer))
+    // The gradient owns its data: a fixed-size array as such, anything else as a `Vec`. A
+    // tangent is passed like the value: a fixed-size array by value, a slice by reference.
+    let (grad, buffer, tangent): (Type, Type, Type) = if fixed {
+        (outer.clone(), syn::parse_quote!(&mut #outer), outer.clone())
     } else {
         (
             syn::parse_quote!(Vec<#elem>),
             syn::parse_quote!(&mut [#elem]),
+            syn::parse_quote!(&[#elem]),
         )
     };
     Some(Shape::Floats(Box::new(ParamKind::Array {
@@ -354,5 +371,6 @@ fn array_shape(ty: &Type) -> Option<Shape> {
         rank,
         grad: Box::new(grad),
         buffer: Box::new(buffer),
+        tangent: Box::new(tangent),
     })))
 }

@@ -134,6 +134,11 @@ impl Emitter<'_> {
                 let args: Vec<TokenStream> = node.args.iter().map(|&a| self.expr(a)).collect();
                 (quote_spanned!(span=> #path(#(#args),*)), Prec::Atom)
             }
+            Op::Jvp(sym) => {
+                let path = self.suffixed(sym, "_jvp", span);
+                let args: Vec<TokenStream> = node.args.iter().map(|&a| self.expr(a)).collect();
+                (quote_spanned!(span=> #path(#(#args),*)), Prec::Atom)
+            }
             Op::NoGrad => {
                 let krate = &self.krate;
                 let value = self.expr(arg(0));

@@ -16,8 +16,8 @@ use crate::engine::ir::{
 };
 use names::Names;
 use proc_macro2::{Ident, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
-use std::collections::HashSet;
+use quote::{ToTokens, format_ident, quote, quote_spanned};
+use std::collections::{HashMap, HashSet};
 
 /// Prints one function's IR.
 pub struct Emitter<'f> {
@@ -28,6 +28,8 @@ pub struct Emitter<'f> {
     mutated: HashSet<VarId>,
     /// Nodes something reads.
     used: HashSet<NodeId>,
+    /// The `.0` and `.1` of each call that returns a pair, bound at once by `let (a, b) = …`.
+    pairs: HashMap<NodeId, [Option<NodeId>; 2]>,
 }
 
 impl<'f> Emitter<'f> {
@@ -51,6 +53,7 @@ impl<'f> Emitter<'f> {
             used.extend(reads_of(f, stmt));
         });
         used.extend(f.ret);
+        let pairs = pairs(f, &inline);
         Emitter {
             f,
             names,
@@ -58,6 +61,7 @@ impl<'f> Emitter<'f> {
             krate,
             mutated,
             used,
+            pairs,
         }
     }
 
@@ -115,12 +119,19 @@ impl<'f> Emitter<'f> {
     fn stmt(&self, stmt: &Stmt) -> TokenStream {
         match stmt {
             Stmt::Let(n) => {
-                if self.inline[n.index()] {
+                if self.inline[n.index()] || self.destructured(*n) {
                     return TokenStream::new();
+                }
+                let span = self.f.node(*n).span;
+                if let Some(fields) = self.pairs.get(n) {
+                    let [a, b] = fields.map(|field| {
+                        field.map_or_else(|| quote!(_), |f| self.node_name(f).into_token_stream())
+                    });
+                    let value = self.inline_value(*n);
+                    return quote_spanned!(span=> let (#a, #b) = #value;);
                 }
                 let name = self.node_name(*n);
                 let value = self.inline_value(*n);
-                let span = self.f.node(*n).span;
                 if self.f.hoisted.contains(n) {
                     quote_spanned!(span=> #name = #value;)
                 } else {
@@ -203,6 +214,12 @@ impl<'f> Emitter<'f> {
                 }
             }
         }
+    }
+
+    /// `true` for `.0` or `.1` of a pair bound by `let (a, b) = …`.
+    fn destructured(&self, n: NodeId) -> bool {
+        let node = self.f.node(n);
+        matches!(node.op, Op::Field(_)) && self.pairs.contains_key(&node.args[0])
     }
 
     fn decl(&self, v: VarId, init: Option<NodeId>) -> TokenStream {
@@ -527,6 +544,32 @@ fn writes(stmt: &Stmt) -> Vec<VarId> {
 /// block it is defined in, is too, unless it is a node of the computation graph, has the
 /// user's name, or is hoisted. A read of a scalar variable is printed at every use. Any node
 /// that reads a variable moves to its uses only if no statement in between writes it.
+/// The calls returning a pair (`g_jvp`) whose `.0` and `.1` are each bound, so that the call
+/// is printed `let (g, t_g) = g_jvp(…);`.
+fn pairs(f: &Function, inline: &[bool]) -> HashMap<NodeId, [Option<NodeId>; 2]> {
+    let mut pairs: HashMap<NodeId, [Option<NodeId>; 2]> = HashMap::new();
+    let mut loose = HashSet::new();
+    f.body.walk(&mut |stmt| {
+        if let Stmt::Let(n) = stmt
+            && let node = f.node(*n)
+            && let Op::Field(field) = node.op
+            && let pair = node.args[0]
+            && matches!(f.node(pair).op, Op::Jvp(_))
+        {
+            let slot = match f.sym(field).to_string().as_str() {
+                "0" => 0,
+                _ => 1,
+            };
+            if inline[n.index()] || inline[pair.index()] {
+                loose.insert(pair);
+            }
+            pairs.entry(pair).or_default()[slot] = Some(*n);
+        }
+    });
+    pairs.retain(|pair, _| !loose.contains(pair));
+    pairs
+}
+
 fn decide_inline(f: &Function, graph: &[bool]) -> Vec<bool> {
     let n = f.nodes.len();
     let mut ctx = Count {

@@ -104,6 +104,13 @@ impl Builder {
         self.blocks[i].insert(0, stmt);
     }
 
+    /// A node that is never shared, with a `Let` here.
+    pub fn fresh_like(&mut self, op: Op, args: Vec<NodeId>, ty: Ty, span: Span) -> NodeId {
+        let id = self.append(op, args, ty, span);
+        self.push(Stmt::Let(id));
+        id
+    }
+
     /// A node defined by a statement rather than a `Let` (a loop's variable).
     pub fn unbound(&mut self, op: Op, ty: Ty, span: Span) -> NodeId {
         self.append(op, Vec::new(), ty, span)

@@ -194,6 +194,7 @@ impl Function {
             Op::Bit(b) => format!("bit{}", b.symbol()),
             Op::Cast(s) => format!("cast {}", self.sym(s)),
             Op::Call(s) => format!("call {}", self.sym(s)),
+            Op::Jvp(s) => format!("jvp {}", self.sym(s)),
             Op::ConstCall(s) => format!("const_call {}", self.sym(s)),
             Op::Method(s) => format!("method .{}", self.sym(s)),
             Op::Field(s) => format!("field .{}", self.sym(s)),

@@ -201,6 +201,8 @@ pub enum Op {
     Cast(SymId),
     /// A call `path(args)` differentiated through `path_pullback` / `path_jvp`.
     Call(SymId),
+    /// `path_jvp(args…, tangents…)`: the value and tangent of a call, as a pair.
+    Jvp(SymId),
     /// A call whose arguments are all inactive: a constant, evaluated as written.
     ConstCall(SymId),
     /// A method on an inactive receiver (`n.pow(2)`, `v.len()`): a constant.

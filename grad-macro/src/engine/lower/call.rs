@@ -128,10 +128,11 @@ impl Lowerer<'_> {
                 .spanned(c, "`no_grad` takes exactly one argument");
             return Some(self.poison(c.span()));
         }
+        // The result of a call with a float-shaped argument is taken to be a float of its type.
         let float_ty = args
             .iter()
-            .map(|&a| self.b.f.node(a).ty)
-            .find(|t| t.is_float());
+            .find_map(|&a| self.b.f.node(a).ty.float_ty())
+            .map(Ty::Float);
         let callee = self.b.f.intern(func.to_token_stream());
         Some(match float_ty {
             // Differentiated through `path_pullback` when an argument turns out active.

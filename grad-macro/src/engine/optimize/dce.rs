@@ -1,6 +1,6 @@
 //! Dead-code elimination: drops what the results do not need.
 //!
-//! Roots are the returned value, the given variables (gradients), every write into a `&mut`
+//! Roots are the returned value, the given nodes (a tangent) and variables (gradients), every write into a `&mut`
 //! buffer, every pullback call and every statement macro. A node is live if a root reaches it;
 //! a variable is live if a live node reads it, and then everything written into it is live; a
 //! phi is live if a live node reads it, and then its branch's selector and the values its
@@ -13,8 +13,8 @@ use crate::engine::ir::{
 };
 use std::collections::{HashMap, HashSet};
 
-/// Removes what cannot reach `f.ret` or the variables in `roots`.
-pub fn dce(f: &mut Function, roots: &[VarId]) {
+/// Removes what cannot reach `f.ret`, the nodes in `nodes` or the variables in `vars`.
+pub fn dce(f: &mut Function, nodes: &[NodeId], vars: &[VarId]) {
     let mut live = Live {
         nodes: HashSet::new(),
         vars: HashSet::new(),
@@ -22,8 +22,13 @@ pub fn dce(f: &mut Function, roots: &[VarId]) {
         phis: HashMap::new(),
     };
     index(&f.body, &mut live);
-    let mut work: Vec<Item> = f.ret.map(Item::Node).into_iter().collect();
-    work.extend(roots.iter().copied().map(Item::Var));
+    let mut work: Vec<Item> = f
+        .ret
+        .into_iter()
+        .chain(nodes.iter().copied())
+        .map(Item::Node)
+        .collect();
+    work.extend(vars.iter().copied().map(Item::Var));
     for (i, var) in f.vars.iter().enumerate() {
         if var.kind == VarKind::Buffer {
             work.push(Item::Var(VarId(u32::try_from(i).unwrap_or(u32::MAX))));
