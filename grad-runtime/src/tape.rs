@@ -3,7 +3,9 @@
 //! `#[derive_grad]` tapes only a value the reverse sweep needs that the loop overwrites (a
 //! `mut` variable, an element of a mutable array, a value merged after a branch). Each such
 //! value has its own tape: the forward sweep pushes it once per iteration, the reverse sweep
-//! pops it once per iteration, so the last value pushed is the first popped.
+//! pops it once per iteration, so the last value pushed is the first popped. Popping reads
+//! without forgetting: [`Tape::rewind`] lets the next reverse sweep of a Jacobian (one per
+//! output, after a single forward sweep) read the same values again.
 
 /// A tape on the heap, reserved once for the iterations known in advance.
 ///
@@ -14,49 +16,61 @@
 ///     tape.push(v);
 /// }
 /// assert_eq!((tape.pop(), tape.pop(), tape.pop()), (3.0, 2.0, 1.0));
+/// tape.rewind();
+/// assert_eq!(tape.pop(), 3.0);
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct Tape<T> {
     values: Vec<T>,
+    /// How many values are still to be popped.
+    unread: usize,
 }
 
-impl<T> Tape<T> {
+impl<T: Clone> Tape<T> {
     /// An empty tape with room for `capacity` values.
     #[must_use]
     pub fn with_capacity(capacity: usize) -> Tape<T> {
         Tape {
             values: Vec::with_capacity(capacity),
+            unread: 0,
         }
     }
 
     /// Saves a value.
     pub fn push(&mut self, value: T) {
         self.values.push(value);
+        self.unread = self.values.len();
     }
 
-    /// The last value saved, removed.
+    /// The last value saved that has not been popped since the last push or rewind.
     ///
     /// # Panics
     ///
-    /// If the tape is empty: generated code pops exactly what it pushed, so this is a bug in
-    /// `#[derive_grad]`.
+    /// If every value has been popped: generated code pops exactly what it pushed, so this is
+    /// a bug in `#[derive_grad]`.
     pub fn pop(&mut self) -> T {
-        match self.values.pop() {
-            Some(value) => value,
-            None => underflow(),
+        if self.unread == 0 {
+            underflow();
         }
+        self.unread -= 1;
+        self.values[self.unread].clone()
     }
 
-    /// How many values are saved.
+    /// Makes every saved value available to pop again, last saved first.
+    pub fn rewind(&mut self) {
+        self.unread = self.values.len();
+    }
+
+    /// How many values are left to pop.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.values.len()
+        self.unread
     }
 
-    /// `true` when no value is saved.
+    /// `true` when no value is left to pop.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
+        self.unread == 0
     }
 }
 
@@ -69,11 +83,14 @@ impl<T> Tape<T> {
 /// tape.push(2.5);
 /// assert_eq!(tape.pop(), 2.5);
 /// assert_eq!(tape.pop(), 1.5);
+/// tape.rewind();
+/// assert_eq!(tape.pop(), 2.5);
 /// ```
 #[derive(Clone, Debug)]
 pub struct StackTape<T, const N: usize> {
     values: [T; N],
     len: usize,
+    unread: usize,
 }
 
 impl<T: Copy + Default, const N: usize> StackTape<T, N> {
@@ -83,6 +100,7 @@ impl<T: Copy + Default, const N: usize> StackTape<T, N> {
         StackTape {
             values: [T::default(); N],
             len: 0,
+            unread: 0,
         }
     }
 
@@ -97,19 +115,25 @@ impl<T: Copy + Default, const N: usize> StackTape<T, N> {
             None => overflow(),
         }
         self.len += 1;
+        self.unread = self.len;
     }
 
-    /// The last value saved, removed.
+    /// The last value saved that has not been popped since the last push or rewind.
     ///
     /// # Panics
     ///
-    /// If the tape is empty: a bug in `#[derive_grad]`.
+    /// If every value has been popped: a bug in `#[derive_grad]`.
     pub fn pop(&mut self) -> T {
-        if self.len == 0 {
+        if self.unread == 0 {
             underflow();
         }
-        self.len -= 1;
-        self.values[self.len]
+        self.unread -= 1;
+        self.values[self.unread]
+    }
+
+    /// Makes every saved value available to pop again, last saved first.
+    pub fn rewind(&mut self) {
+        self.unread = self.len;
     }
 }
 
@@ -153,9 +177,35 @@ mod tests {
     }
 
     #[test]
+    fn rewound_tapes_replay_the_same_values() {
+        let mut heap = Tape::with_capacity(2);
+        let mut stack = StackTape::<u32, 2>::new();
+        for v in [4, 5] {
+            heap.push(v);
+            stack.push(v);
+        }
+        for _ in 0..3 {
+            assert_eq!([heap.pop(), heap.pop()], [5, 4]);
+            assert_eq!([stack.pop(), stack.pop()], [5, 4]);
+            heap.rewind();
+            stack.rewind();
+        }
+        assert_eq!(heap.len(), 2);
+    }
+
+    #[test]
     #[should_panic(expected = "underflow")]
     fn popping_an_empty_tape_is_a_loud_bug() {
         Tape::<f64>::default().pop();
+    }
+
+    #[test]
+    #[should_panic(expected = "underflow")]
+    fn popping_past_the_first_value_is_a_loud_bug() {
+        let mut t = StackTape::<f64, 2>::new();
+        t.push(1.0);
+        t.pop();
+        t.pop();
     }
 
     #[test]

@@ -25,6 +25,7 @@ mod methods;
 mod network;
 mod precision;
 mod pullback;
+mod vector;
 
 pub use dual::{D, assert_close};
 

@@ -95,7 +95,7 @@ impl Activity {
                         changed |= self.forward(f, block);
                     }
                 }
-                Stmt::Decl(_, None) | Stmt::Pullback(_) | Stmt::Effect(_) => {}
+                Stmt::Decl(_, None) | Stmt::Pullback(_) | Stmt::Effect(_) | Stmt::Rewind(_) => {}
             }
         }
         changed
@@ -147,7 +147,7 @@ impl Activity {
                         changed |= self.backward(f, block);
                     }
                 }
-                Stmt::Decl(_, None) | Stmt::Pullback(_) | Stmt::Effect(_) => {}
+                Stmt::Decl(_, None) | Stmt::Pullback(_) | Stmt::Effect(_) | Stmt::Rewind(_) => {}
             }
         }
         changed

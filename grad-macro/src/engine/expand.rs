@@ -2,15 +2,15 @@
 
 use super::activity::Activity;
 use super::errors::Errors;
-use super::forward::forward;
-use super::generate::{self, Context};
-use super::ir::Function;
+use super::forward::{Jvp, forward};
+use super::generate::{self, Context, Layout};
 use super::ir::verify::verify;
+use super::ir::{Function, VarId};
 use super::optimize::dce::dce;
 use super::optimize::fuse::fuse;
 use super::reverse::{Mode, reverse};
 use super::signature::Signature;
-use super::{args, lower, signature};
+use super::{args, jacobian, lower, signature};
 use proc_macro2::{TokenStream, TokenTree};
 use quote::quote;
 use std::collections::HashSet;
@@ -31,6 +31,16 @@ pub fn derive_grad(attr: TokenStream, item: &TokenStream) -> TokenStream {
         return quote!(#item #errors);
     };
     let wrt = wrt_mask(&options, &sig, &func, &mut errors);
+    let layout = match sig.outputs {
+        Some(_) => match sig.columns(&wrt) {
+            Ok((columns, width)) => Some(Layout { columns, width }),
+            Err((ty, message)) => {
+                errors.spanned(&ty, message);
+                None
+            }
+        },
+        None => None,
+    };
     for option in [&options.hessian, &options.graph].into_iter().flatten() {
         errors.spanned(option, format_args!("`{option}` is not implemented yet"));
     }
@@ -43,6 +53,7 @@ pub fn derive_grad(attr: TokenStream, item: &TokenStream) -> TokenStream {
         reserved: &reserved,
         wrt: &wrt,
         jvp: options.jvp.is_some(),
+        layout: layout.as_ref(),
     };
     let primal = match primal {
         Some(primal) if errors.is_empty() => primal,
@@ -65,7 +76,7 @@ pub fn derive_grad(attr: TokenStream, item: &TokenStream) -> TokenStream {
     }
 }
 
-/// The reverse-mode functions, each checked by the verifier before it is printed.
+/// The generated functions, the IR of each checked by the verifier before it is printed.
 fn differentiate(cx: &Context<'_>, primal: &Function) -> Result<TokenStream, String> {
     verify(primal).map_err(|e| format!("lowered IR: {e}"))?;
     let floats: Vec<bool> = cx
@@ -79,41 +90,69 @@ fn differentiate(cx: &Context<'_>, primal: &Function) -> Result<TokenStream, Str
         .map(|i| graph.active(super::ir::NodeId(u32::try_from(i).unwrap_or(u32::MAX))))
         .collect();
 
-    let mut grad = reverse(primal, cx.wrt, Mode::Grad);
-    let roots: Vec<_> = grad.grads.iter().flatten().copied().collect();
-    dce(&mut grad.f, &[], &roots);
-    fuse(&mut grad.f);
-    verify(&grad.f).map_err(|e| format!("gradient IR: {e}"))?;
-
+    debug_ir("primal", primal);
     let mut pullback = reverse(primal, &floats, Mode::Pullback);
     // A pullback returns nothing: only its buffer writes are results.
     pullback.f.ret = None;
-    dce(&mut pullback.f, &[], &[]);
-    fuse(&mut pullback.f);
-    verify(&pullback.f).map_err(|e| format!("pullback IR: {e}"))?;
-
-    if std::env::var_os("GRAD_DEBUG_IR").is_some() {
-        eprintln!(
-            "{primal}\n--- grad ---\n{}\n--- pullback ---\n{}",
-            grad.f, pullback.f
-        );
-    }
-    let grad = generate::grad(cx, &grad, &graph);
-    let pullback = generate::pullback(cx, &pullback, &graph);
-    let jvp = if cx.jvp {
-        let mut tangent = forward(primal, &floats)?;
-        let graph = tangent.graph.clone();
-        let roots: Vec<_> = tangent.tangent.into_iter().collect();
-        dce(&mut tangent.f, &roots, &[]);
-        verify(&tangent.f).map_err(|e| format!("jvp IR: {e}"))?;
-        if std::env::var_os("GRAD_DEBUG_IR").is_some() {
-            eprintln!("--- jvp ---\n{}", tangent.f);
+    optimize(&mut pullback.f, &[], "pullback")?;
+    let mut items = Vec::new();
+    match (&cx.sig.outputs, cx.layout) {
+        (Some(outputs), Some(layout)) if layout.forward(outputs) => {
+            let tangent = jvp(primal, &floats)?;
+            items.push(generate::jacobian_by_columns(
+                cx,
+                layout,
+                &tangent,
+                &tangent.graph,
+            ));
         }
-        generate::jvp(cx, &tangent, &graph)
-    } else {
-        TokenStream::new()
-    };
-    Ok(quote!(#grad #pullback #jvp))
+        (Some(outputs), Some(layout)) => {
+            let adjoint = reverse(primal, cx.wrt, Mode::Jacobian);
+            let mut rows = jacobian::rows(adjoint, &layout.columns, &layout.width, outputs);
+            optimize(&mut rows.f, &[rows.matrix], "jacobian")?;
+            items.push(generate::jacobian_by_rows(cx, layout, &rows, &graph));
+        }
+        (Some(_), None) => {}
+        (None, _) => {
+            let mut grad = reverse(primal, cx.wrt, Mode::Grad);
+            let roots: Vec<_> = grad.grads.iter().flatten().copied().collect();
+            optimize(&mut grad.f, &roots, "grad")?;
+            items.push(generate::grad(cx, &grad, &graph));
+        }
+    }
+    items.push(generate::pullback(cx, &pullback, &graph));
+    if cx.jvp {
+        let tangent = jvp(primal, &floats)?;
+        items.push(generate::jvp(cx, &tangent, &tangent.graph));
+    }
+    Ok(quote!(#(#items)*))
+}
+
+/// Removes what does not reach the result or the variables `roots`, fuses zero-initialised
+/// accumulators, and checks the IR.
+fn optimize(f: &mut Function, roots: &[VarId], what: &str) -> Result<(), String> {
+    dce(f, &[], roots);
+    fuse(f);
+    verify(f).map_err(|e| format!("{what} IR: {e}"))?;
+    debug_ir(what, f);
+    Ok(())
+}
+
+/// The forward-mode IR, checked.
+fn jvp(primal: &Function, floats: &[bool]) -> Result<Jvp, String> {
+    let mut tangent = forward(primal, floats)?;
+    let roots: Vec<_> = tangent.tangent.into_iter().collect();
+    dce(&mut tangent.f, &roots, &[]);
+    verify(&tangent.f).map_err(|e| format!("jvp IR: {e}"))?;
+    debug_ir("jvp", &tangent.f);
+    Ok(tangent)
+}
+
+/// With `GRAD_DEBUG_IR` set, prints the IR of each generated function while it expands.
+fn debug_ir(what: &str, f: &Function) {
+    if std::env::var_os("GRAD_DEBUG_IR").is_some() {
+        eprintln!("--- {what} ---\n{f}");
+    }
 }
 
 /// `wrt(...)` as a mask over the parameters; by default every float parameter.

@@ -213,6 +213,12 @@ impl Fwd<'_> {
                     scope,
                 }));
             }
+            Stmt::Rewind(tape) => {
+                self.b.push(Stmt::Rewind(*tape));
+                if let Some(&tv) = self.tvar.get(tape) {
+                    self.b.push(Stmt::Rewind(tv));
+                }
+            }
             Stmt::Pullback(call) => {
                 return Err(format!(
                     "forward mode over a call's pullback (`{}`) is not supported yet",

@@ -9,6 +9,7 @@ pub mod expand;
 pub mod forward;
 pub mod generate;
 pub mod ir;
+pub mod jacobian;
 pub mod lower;
 pub mod optimize;
 pub mod reverse;

@@ -41,6 +41,9 @@ pub enum Mode {
     Grad,
     /// `f_pullback`: seed `d_out`, adjoints accumulated into `&mut` buffers.
     Pullback,
+    /// The rows of `f_jacobian`: as `Grad`, but the seed `d_out` is left undeclared, for the
+    /// caller to set to each unit vector in turn around the reverse sweep.
+    Jacobian,
 }
 
 /// The output of the reverse transform.
@@ -54,6 +57,8 @@ pub struct Adjoint {
     /// Per parameter: its adjoint variable, if it got any contribution (`Grad`), or its
     /// buffer (`Pullback`, every float parameter).
     pub grads: Vec<Option<VarId>>,
+    /// Where the reverse sweep starts among the top-level statements of `f.body`.
+    pub sweep: usize,
 }
 
 /// Where a primal node or variable is defined.
@@ -159,7 +164,7 @@ impl<'p> Homes<'p> {
                 }
                 self.block(&l.body, depth + 1, &inner, top);
             }
-            Stmt::Pullback(_) | Stmt::Effect(_) | Stmt::Push(..) => {}
+            Stmt::Pullback(_) | Stmt::Effect(_) | Stmt::Push(..) | Stmt::Rewind(_) => {}
         }
     }
 
@@ -206,6 +211,7 @@ pub fn reverse(primal: &Function, active: &[bool], mode: Mode) -> Adjoint {
             var
         }
         Mode::Pullback => b.f.add_var("d_out", ret_ty, VarKind::Param),
+        Mode::Jacobian => b.f.add_var("d_out", ret_ty, VarKind::Local),
     };
 
     let mut r = Rev {
@@ -242,7 +248,7 @@ pub fn reverse(primal: &Function, active: &[bool], mode: Mode) -> Adjoint {
         }
     }
     r.block(&primal.body);
-    if mode == Mode::Grad {
+    if mode != Mode::Pullback {
         for (i, param) in primal.params.iter().enumerate() {
             if active.get(i).copied().unwrap_or(false) {
                 grads[i] = r.adj.get(&param.node).copied();
@@ -252,6 +258,7 @@ pub fn reverse(primal: &Function, active: &[bool], mode: Mode) -> Adjoint {
     let forward = r.forward_sweep();
     let mut f = r.b.finish();
     let mut stmts = forward.stmts;
+    let sweep = stmts.len();
     stmts.append(&mut f.body.stmts);
     f.body.stmts = stmts;
     f.ret = primal.ret;
@@ -260,6 +267,7 @@ pub fn reverse(primal: &Function, active: &[bool], mode: Mode) -> Adjoint {
         value: primal.ret,
         seed,
         grads,
+        sweep,
     }
 }
 
@@ -300,7 +308,11 @@ impl Rev<'_> {
                 Stmt::Decl(v, Some(init)) => self.decl(*v, *init),
                 Stmt::Assign(v, op, x) => self.assign(*v, *op, *x),
                 Stmt::Store(store) => self.store(store),
-                Stmt::Decl(_, None) | Stmt::Pullback(_) | Stmt::Effect(_) | Stmt::Push(..) => {}
+                Stmt::Decl(_, None)
+                | Stmt::Pullback(_)
+                | Stmt::Effect(_)
+                | Stmt::Push(..)
+                | Stmt::Rewind(_) => {}
             }
         }
     }

@@ -2,6 +2,7 @@
 
 use super::errors::Errors;
 use super::ir::{Elem, FloatTy, Ty};
+use proc_macro2::TokenStream;
 use syn::spanned::Spanned;
 use syn::{FnArg, Ident, Pat, ReturnType, Type};
 
@@ -22,6 +23,9 @@ pub enum ParamKind {
         buffer: Box<Type>,
         /// The tangent's type in `_jvp` (`[f64; N]`, `&[f64]`, …).
         tangent: Box<Type>,
+        /// The lengths, outermost first, when every one is fixed by the type (`[f64; N]`,
+        /// `&[[f64; N]; M]`); `None` for slices and `Vec`s.
+        dims: Option<Vec<syn::Expr>>,
     },
     /// Anything else (integers, `bool`, references to other data): a constant.
     Inactive(Ty),
@@ -85,14 +89,58 @@ pub struct Signature {
     pub params: Vec<ParamInfo>,
     /// The return type as written.
     pub ret_ty: Type,
-    /// The float type returned.
+    /// The float type returned (of each element, for `[f64; M]`).
     pub ret: FloatTy,
+    /// `M` for a function returning `[f64; M]`; `None` for a scalar.
+    pub outputs: Option<syn::Expr>,
+    /// The function's name.
+    pub name: Ident,
 }
 
 impl Signature {
     /// The type of the returned value in the IR.
     pub fn ret_kind(&self) -> Ty {
-        Ty::Float(self.ret)
+        match self.outputs {
+            Some(_) => Ty::Array(Elem::Float(self.ret), 1),
+            None => Ty::Float(self.ret),
+        }
+    }
+
+    /// The columns of `f_jacobian`: the parameters flagged in `wrt`, flattened in declaration
+    /// order, arrays row-major; and their number.
+    ///
+    /// # Errors
+    ///
+    /// An active parameter whose length is not in its type (a slice, a `Vec`), with a message.
+    pub fn columns(&self, wrt: &[bool]) -> Result<(Vec<Column>, Offset), (TokenStream, String)> {
+        let mut out = Vec::new();
+        let mut offset = Offset::default();
+        for (i, p) in self.params.iter().enumerate() {
+            if !wrt.get(i).copied().unwrap_or(false) {
+                continue;
+            }
+            let dims = match &p.kind {
+                ParamKind::Float(_) => Vec::new(),
+                ParamKind::Array { dims: Some(d), .. } => d.clone(),
+                _ => {
+                    return Err((
+                        quote::ToTokens::to_token_stream(&p.ty),
+                        format!(
+                            "`{}_jacobian` needs the length of `{}` in its type (`[f64; N]` or \
+                             `&[f64; N]`); exclude it with `wrt(...)` or use `_pullback`",
+                            self.name, p.ident
+                        ),
+                    ));
+                }
+            };
+            out.push(Column {
+                param: i,
+                offset: offset.clone(),
+                dims: dims.clone(),
+            });
+            offset.add(&dims);
+        }
+        Ok((out, offset))
     }
 
     /// The float-shaped parameters (floats, float arrays), in declaration order.
@@ -101,6 +149,64 @@ impl Signature {
             .iter()
             .enumerate()
             .filter(|(_, p)| p.kind.differentiable())
+    }
+}
+
+/// The parameter behind a block of Jacobian columns.
+pub struct Column {
+    /// Its index among the parameters.
+    pub param: usize,
+    /// The index of its first column.
+    pub offset: Offset,
+    /// Its lengths, outermost first (none for a scalar).
+    pub dims: Vec<syn::Expr>,
+}
+
+/// A count of columns: a number, plus lengths named by constants (`N`), summed.
+#[derive(Clone, Default)]
+pub struct Offset {
+    /// The literal part.
+    pub known: u64,
+    /// The products of lengths that are not literals.
+    pub named: Vec<TokenStream>,
+}
+
+impl Offset {
+    /// Adds the size of an array with lengths `dims` (1 for a scalar).
+    pub fn add(&mut self, dims: &[syn::Expr]) {
+        let literal: Option<u64> = dims.iter().try_fold(1u64, |acc, d| {
+            let syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Int(n),
+                ..
+            }) = d
+            else {
+                return None;
+            };
+            Some(acc.saturating_mul(n.base10_parse::<u64>().ok()?))
+        });
+        if let Some(n) = literal {
+            self.known = self.known.saturating_add(n);
+        } else {
+            let mut product = TokenStream::new();
+            for (i, d) in dims.iter().enumerate() {
+                if i > 0 {
+                    product.extend(quote::quote!(*));
+                }
+                product.extend(quote::quote!(#d));
+            }
+            self.named.push(product);
+        }
+    }
+
+    /// The count as an expression (`15`, `3 + N`).
+    pub fn expr(&self) -> TokenStream {
+        let known = proc_macro2::Literal::u64_unsuffixed(self.known);
+        let named = &self.named;
+        match (self.known, named.is_empty()) {
+            (_, true) => quote::quote!(#known),
+            (0, false) => quote::quote!(#(#named)+*),
+            _ => quote::quote!(#known #(+ #named)*),
+        }
     }
 }
 
@@ -211,12 +317,17 @@ pub fn analyze(item: &syn::ItemFn, errors: &mut Errors) -> Option<Signature> {
 
     let ret = match &sig.output {
         ReturnType::Type(_, ty) => {
-            if let Some(Ty::Float(f)) = scalar_ty(ty) {
-                Some((f, (**ty).clone()))
+            let (elem, outputs) = match &**ty {
+                Type::Array(a) => (&*a.elem, Some(a.len.clone())),
+                other => (other, None),
+            };
+            if let Some(Ty::Float(f)) = scalar_ty(elem) {
+                Some((f, (**ty).clone(), outputs))
             } else {
                 refuse(
                     ty,
-                    "`#[derive_grad]` needs a function returning a float (`f64` or `f32`)",
+                    "`#[derive_grad]` needs a function returning a float (`f64` or `f32`) or an \
+                     array of floats (`[f64; M]`)",
                 );
                 None
             }
@@ -229,7 +340,7 @@ pub fn analyze(item: &syn::ItemFn, errors: &mut Errors) -> Option<Signature> {
             None
         }
     };
-    let (ret, ret_ty) = ret?;
+    let (ret, ret_ty, outputs) = ret?;
     if !ok {
         return None;
     }
@@ -247,6 +358,8 @@ pub fn analyze(item: &syn::ItemFn, errors: &mut Errors) -> Option<Signature> {
         params,
         ret_ty,
         ret,
+        outputs,
+        name: sig.ident.clone(),
     })
 }
 
@@ -341,14 +454,22 @@ fn array_shape(ty: &Type) -> Option<Shape> {
         other => (other, false),
     };
     let (elem, fixed) = level(outer)?;
+    let len = |ty: &Type| match ty {
+        Type::Array(a) => Some(a.len.clone()),
+        _ => None,
+    };
     if !by_ref && !fixed {
         // A `Vec<f64>` by value would move the caller's data; slices need a reference.
         return None;
     }
-    let (scalar, rank) = match scalar_ty(elem) {
-        Some(s) => (s, 1),
+    let (scalar, rank, dims) = match scalar_ty(elem) {
+        Some(s) => (s, 1, len(outer).map(|n| vec![n])),
         None => match elem {
-            Type::Array(row) => (scalar_ty(&row.elem)?, 2),
+            Type::Array(row) => (
+                scalar_ty(&row.elem)?,
+                2,
+                len(outer).map(|n| vec![n, row.len.clone()]),
+            ),
             _ => return None,
         },
     };
@@ -372,5 +493,6 @@ fn array_shape(ty: &Type) -> Option<Shape> {
         grad: Box::new(grad),
         buffer: Box::new(buffer),
         tangent: Box::new(tangent),
+        dims,
     })))
 }

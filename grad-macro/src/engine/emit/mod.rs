@@ -158,6 +158,10 @@ impl<'f> Emitter<'f> {
                     quote!(#name.push(#value);)
                 }
             }
+            Stmt::Rewind(tape) => {
+                let name = self.var_name(*tape);
+                quote!(#name.rewind();)
+            }
             Stmt::Loop(l) => self.looped(l),
             Stmt::Pullback(call) => {
                 let path = self.suffixed(call.callee, "_pullback", call.span);
@@ -512,7 +516,7 @@ fn reads_of(f: &Function, stmt: &Stmt) -> Vec<NodeId> {
             out
         }
         Stmt::Effect(e) => e.scope.iter().map(|(_, n)| *n).collect(),
-        Stmt::Decl(_, None) => Vec::new(),
+        Stmt::Decl(_, None) | Stmt::Rewind(_) => Vec::new(),
     }
 }
 
@@ -520,7 +524,7 @@ fn reads_of(f: &Function, stmt: &Stmt) -> Vec<NodeId> {
 fn writes(stmt: &Stmt) -> Vec<VarId> {
     let mut out = Vec::new();
     let mut visit = |s: &Stmt| match s {
-        Stmt::Assign(v, _, _) | Stmt::Push(v, _) => out.push(*v),
+        Stmt::Assign(v, _, _) | Stmt::Push(v, _) | Stmt::Rewind(v) => out.push(*v),
         Stmt::Store(store) => out.push(store.var),
         Stmt::Pullback(call) => {
             for buffer in &call.buffers {
@@ -752,7 +756,7 @@ impl<'f> Count<'f> {
                         self.reference(*node, at, true);
                     }
                 }
-                Stmt::Decl(_, None) => {}
+                Stmt::Decl(_, None) | Stmt::Rewind(_) => {}
             }
         }
         here

@@ -133,6 +133,9 @@ impl Function {
                 Stmt::Push(tape, value) => {
                     let _ = writeln!(out, "{pad}push ${} %{}", tape.0, value.0);
                 }
+                Stmt::Rewind(tape) => {
+                    let _ = writeln!(out, "{pad}rewind ${}", tape.0);
+                }
                 Stmt::Loop(l) => {
                     let index = l.index.map_or("_".to_owned(), |i| format!("%{}", i.0));
                     match &l.kind {

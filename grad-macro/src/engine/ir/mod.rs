@@ -364,6 +364,9 @@ pub enum Stmt {
     Loop(Box<Loop>),
     /// Push a value on a tape.
     Push(VarId, NodeId),
+    /// Make a tape give back its values again, last pushed first (each reverse sweep of a
+    /// Jacobian reads the tapes of the one forward sweep).
+    Rewind(VarId),
 }
 
 /// A list of statements.

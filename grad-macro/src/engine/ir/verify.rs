@@ -193,6 +193,11 @@ impl Verifier<'_> {
                     return Err(format!("tape ${} is not declared", tape.0));
                 }
             }
+            Stmt::Rewind(tape) => {
+                if !self.var_declared(tape.0) {
+                    return Err(format!("tape ${} is not declared", tape.0));
+                }
+            }
             Stmt::Loop(l) => {
                 match &l.kind {
                     LoopKind::Range {

@@ -83,7 +83,7 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Option
         scopes: vec![Vec::new()],
         loops: Vec::new(),
         ret_vars: None,
-        ret_ty: Ty::Float(sig.ret),
+        ret_ty: sig.ret_kind(),
     };
     let stmts: Vec<&syn::Stmt> = item.block.stmts.iter().collect();
     for (i, p) in sig.params.iter().enumerate() {
@@ -102,7 +102,7 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Option
             l.bind(&name, node, p.mutable);
         }
     }
-    let undef = l.undef(Ty::Float(sig.ret), item.sig.ident.span());
+    let undef = l.undef(sig.ret_kind(), item.sig.ident.span());
     l.bind(RET, undef, true);
     let no = l.b.bool(false, Span::call_site());
     l.bind(RETURNED, no, true);

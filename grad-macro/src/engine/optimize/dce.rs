@@ -122,6 +122,7 @@ fn index(block: &Block, live: &mut Live) {
             | Stmt::Decl(_, None)
             | Stmt::Pullback(_)
             | Stmt::Effect(_)
+            | Stmt::Rewind(_)
             | Stmt::Loop(_) => {}
         }
         for nested in stmt.blocks() {
@@ -157,7 +158,9 @@ fn always_live(block: &Block, work: &mut Vec<Item>) {
 fn keeps(stmt: &Stmt, live: &Live) -> bool {
     match stmt {
         Stmt::Let(n) => live.nodes.contains(n),
-        Stmt::Decl(v, _) | Stmt::Assign(v, _, _) | Stmt::Push(v, _) => live.vars.contains(v),
+        Stmt::Decl(v, _) | Stmt::Assign(v, _, _) | Stmt::Push(v, _) | Stmt::Rewind(v) => {
+            live.vars.contains(v)
+        }
         Stmt::Store(store) => live.vars.contains(&store.var),
         Stmt::Pullback(_) | Stmt::Effect(_) => true,
         Stmt::Branch(branch) => {
