@@ -11,7 +11,8 @@ use core::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Rem, Sub, S
 /// number type (a dual number, an interval, a logging wrapper) to run generated code on it.
 ///
 /// Method names and signatures are those of `f64`, so the same source reads the same whether
-/// it is written for `f64` or for `T: Real`.
+/// it is written for `f64` or for `T: Real`. `Default` is zero, and gives tapes of a constant
+/// size their storage without allocation.
 ///
 /// ```
 /// # use grad_runtime as grad;
@@ -25,6 +26,7 @@ use core::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Rem, Sub, S
 /// ```
 pub trait Real:
     Copy
+    + Default
     + Debug
     + PartialEq
     + PartialOrd

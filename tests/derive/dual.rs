@@ -12,6 +12,12 @@ use std::ops::{Add, Div, Mul, Neg, Rem, Sub};
 #[derive(Clone, Copy, Debug)]
 pub struct D(pub Dual64);
 
+impl Default for D {
+    fn default() -> D {
+        D::constant(0.0)
+    }
+}
+
 impl D {
     pub fn constant(v: f64) -> D {
         D(Dual64::new(v, 0.0))
@@ -228,4 +234,48 @@ pub fn directional(f: impl Fn(&[D]) -> D, x: &[f64], t: &[f64]) -> f64 {
         .map(|(&v, &d)| D(Dual64::new(v, d)))
         .collect();
     f(&args).eps()
+}
+
+/// Dual numbers are a `grad::Real`, so the same generic source runs on them: the user's own
+/// function gives the oracle's derivatives, and generated functions run on duals give
+/// derivatives of derivatives.
+macro_rules! real_methods {
+    (unary $($name:ident)*; binary $($b:ident)*) => {
+        $(fn $name(self) -> D {
+            D::$name(self)
+        })*
+        $(fn $b(self, other: D) -> D {
+            D::$b(self, other)
+        })*
+    };
+}
+
+impl grad::Real for D {
+    fn from_f64(value: f64) -> D {
+        D::constant(value)
+    }
+    fn from_i32(value: i32) -> D {
+        D::constant(f64::from(value))
+    }
+    fn to_f64(self) -> f64 {
+        self.re()
+    }
+    fn is_nan(self) -> bool {
+        self.re().is_nan()
+    }
+    fn powi(self, n: i32) -> D {
+        D::powi(self, n)
+    }
+    fn clamp(self, lo: D, hi: D) -> D {
+        D::clamp(self, lo, hi)
+    }
+    fn mul_add(self, a: D, b: D) -> D {
+        D::mul_add(self, a, b)
+    }
+    real_methods! {
+        unary sin cos tan asin acos atan sinh cosh tanh asinh acosh atanh exp exp2 exp_m1 ln
+            log10 log2 ln_1p sqrt cbrt recip abs signum floor ceil round trunc fract
+            to_degrees to_radians;
+        binary atan2 log powf hypot max min
+    }
 }

@@ -19,6 +19,8 @@ mod calls;
 mod constructs;
 mod dual;
 mod forward;
+mod generic;
+mod hessian;
 mod kinks;
 mod loops;
 mod methods;

@@ -1,4 +1,5 @@
-// A type parameter without a float bound cannot be differentiated.
+// A type parameter that is not the float type (`T: grad::Real`) cannot be differentiated, and
+// arrays of the generic float are not supported yet.
 use grad::derive_grad;
 
 #[derive_grad]
@@ -7,3 +8,8 @@ fn f<T: Copy>(x: f64, marker: T) -> f64 {
 }
 
 fn main() {}
+
+#[derive_grad]
+fn arrays_of_generic<T: grad::Real>(x: &[T; 2]) -> T {
+    x[0] * x[1]
+}

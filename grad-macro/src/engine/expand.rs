@@ -5,13 +5,13 @@ use super::errors::Errors;
 use super::forward::{Jvp, forward};
 use super::generate::{self, Context, Layout};
 use super::ir::verify::verify;
-use super::ir::{Function, VarId};
+use super::ir::{Function, Op, Stmt, VarId};
 use super::optimize::dce::dce;
 use super::optimize::fuse::fuse;
 use super::reverse::{Mode, reverse};
-use super::signature::Signature;
+use super::signature::{ParamKind, Signature};
 use super::{args, jacobian, lower, signature};
-use proc_macro2::{TokenStream, TokenTree};
+use proc_macro2::{Ident, TokenStream, TokenTree};
 use quote::quote;
 use std::collections::HashSet;
 
@@ -41,10 +41,16 @@ pub fn derive_grad(attr: TokenStream, item: &TokenStream) -> TokenStream {
         },
         None => None,
     };
-    for option in [&options.hessian, &options.graph].into_iter().flatten() {
+    if let Some(option) = &options.graph {
         errors.spanned(option, format_args!("`{option}` is not implemented yet"));
     }
+    if let Some(option) = &options.hessian {
+        hessian_supported(option, &sig, &wrt, &mut errors);
+    }
     let primal = lower::lower(&func, &sig, &mut errors);
+    if let (Some(primal), Some(_)) = (&primal, &options.hessian) {
+        hessian_without_calls(primal, &mut errors);
+    }
     let reserved = identifiers(item);
     let cx = Context {
         item: &func,
@@ -53,6 +59,7 @@ pub fn derive_grad(attr: TokenStream, item: &TokenStream) -> TokenStream {
         reserved: &reserved,
         wrt: &wrt,
         jvp: options.jvp.is_some(),
+        hessian: options.hessian.is_some(),
         layout: layout.as_ref(),
     };
     let primal = match primal {
@@ -121,6 +128,17 @@ fn differentiate(cx: &Context<'_>, primal: &Function) -> Result<TokenStream, Str
         }
     }
     items.push(generate::pullback(cx, &pullback, &graph));
+    if cx.hessian {
+        // Forward over reverse: the tangent of the gradient along eⱼ is column j.
+        let mut grad = reverse(primal, cx.wrt, Mode::Grad);
+        let roots: Vec<VarId> = grad.grads.iter().flatten().copied().collect();
+        optimize(&mut grad.f, &roots, "grad for hessian")?;
+        let mut hvp = forward(&grad.f, cx.wrt)?;
+        let mut roots = roots;
+        roots.extend(roots.clone().iter().filter_map(|g| hvp.var_tangents.get(g)));
+        optimize(&mut hvp.f, &roots, "hessian-vector product")?;
+        items.push(generate::hessian(cx, &grad.grads, &hvp));
+    }
     if cx.jvp {
         let tangent = jvp(primal, &floats)?;
         items.push(generate::jvp(cx, &tangent, &tangent.graph));
@@ -153,6 +171,47 @@ fn debug_ir(what: &str, f: &Function) {
     if std::env::var_os("GRAD_DEBUG_IR").is_some() {
         eprintln!("--- {what} ---\n{f}");
     }
+}
+
+/// `hessian` is for a scalar function of scalar parameters.
+fn hessian_supported(option: &Ident, sig: &Signature, wrt: &[bool], errors: &mut Errors) {
+    if sig.outputs.is_some() {
+        errors.spanned(
+            option,
+            "`hessian` needs a function returning one float; a function returning an array gets \
+             `_jacobian`",
+        );
+    }
+    for (p, _) in sig.params.iter().zip(wrt).filter(|(_, w)| **w) {
+        if !matches!(p.kind, ParamKind::Float(_)) {
+            errors.spanned(
+                &p.ty,
+                format_args!(
+                    "`hessian` needs scalar float parameters; exclude `{}` with `wrt(...)`",
+                    p.ident
+                ),
+            );
+        }
+    }
+}
+
+/// Forward mode over a call's pullback would need the callee's second derivatives.
+fn hessian_without_calls(primal: &Function, errors: &mut Errors) {
+    primal.body.walk(&mut |stmt| {
+        if let Stmt::Let(n) = stmt
+            && let node = primal.node(*n)
+            && let Op::Call(callee) = node.op
+        {
+            errors.at(
+                node.span,
+                format!(
+                    "`hessian` cannot differentiate through the call to `{}` yet; write its body \
+                     inline, or use `_grad` of this function with dual numbers (see the manual)",
+                    primal.sym(callee)
+                ),
+            );
+        }
+    });
 }
 
 /// `wrt(...)` as a mask over the parameters; by default every float parameter.

@@ -17,7 +17,7 @@ use super::ir::{
 };
 use super::rules::{self, Partial, RuleCx};
 use proc_macro2::Span;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// The output of the forward transform.
 pub struct Jvp {
@@ -32,6 +32,9 @@ pub struct Jvp {
     pub tangent_params: Vec<Option<NodeId>>,
     /// The nodes to show as named values: copies of the primal's varied nodes, and tangents.
     pub graph: Vec<bool>,
+    /// The tangent twin of each variable of the primal that has one (the adjoints, when the
+    /// primal is a gradient).
+    pub var_tangents: HashMap<VarId, VarId>,
 }
 
 /// Differentiates `primal` in forward mode along the parameters flagged in `active`.
@@ -102,15 +105,59 @@ pub fn forward(primal: &Function, active: &[bool]) -> Result<Jvp, String> {
     {
         x.b.f.nodes[t.index()].name = Some("t_out".into());
     }
+    // Adjoints and their tangents are named after the copies of their nodes.
+    for v in 0..x.b.f.vars.len() {
+        if let Some(of) = x.b.f.vars[v].of {
+            let copy = x.value(of);
+            x.b.f.vars[v].of = Some(copy);
+        }
+    }
+    let var_tangents = x.tvar.clone();
+    let hoisted: Vec<NodeId> = primal
+        .hoisted
+        .iter()
+        .flat_map(|n| [x.map.get(n).copied(), x.tan.get(n).copied()])
+        .flatten()
+        .collect();
     let mut f = x.b.finish();
     f.ret = value;
+    hoist(&mut f, &hoisted);
     Ok(Jvp {
         f,
         value,
         tangent,
         tangent_params,
         graph,
+        var_tangents,
     })
+}
+
+/// Hoists the copies and tangents of the primal's hoisted values (values of an arm that a
+/// gradient's reverse sweep reads after the branch) that are still defined inside an arm
+/// rather than shared with a value outside it.
+fn hoist(f: &mut Function, candidates: &[NodeId]) {
+    fn nested(block: &Block, depth: usize, out: &mut HashSet<NodeId>) {
+        for stmt in &block.stmts {
+            match stmt {
+                Stmt::Let(n) if depth > 1 => {
+                    out.insert(*n);
+                }
+                Stmt::Branch(b) => {
+                    if depth > 1 {
+                        out.extend(b.outputs.iter().copied());
+                    }
+                    for arm in &b.arms {
+                        nested(&arm.block, depth + 1, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut inside = HashSet::new();
+    nested(&f.body, 1, &mut inside);
+    f.hoisted
+        .extend(candidates.iter().filter(|n| inside.contains(n)).copied());
 }
 
 struct Fwd<'p> {
@@ -414,11 +461,8 @@ impl Fwd<'_> {
             .b
             .f
             .add_var(format!("t_{}", var.name), var.ty, var.kind);
-        if let Some(of) = var.of {
-            // A tangent of an adjoint is named after the adjoint's node: `t_d_x`.
-            self.b.f.vars[tv.index()].name = format!("t_{}", var.name);
-            self.b.f.vars[tv.index()].of = self.map.get(&of).copied().or(Some(of));
-        }
+        // A tangent of an adjoint is named after the adjoint's node, `t_d_x` (set when done).
+        self.b.f.vars[tv.index()].of = var.of;
         self.tvar.insert(v, tv);
         tv
     }

@@ -2,6 +2,7 @@
 
 use super::emit::Emitter;
 use super::forward::Jvp;
+use super::ir::VarId;
 use super::jacobian::Rows;
 use super::reverse::Adjoint;
 use super::signature::{Column, Offset, ParamKind, Signature};
@@ -23,6 +24,8 @@ pub struct Context<'a> {
     pub wrt: &'a [bool],
     /// Whether `_jvp` is wanted.
     pub jvp: bool,
+    /// Whether `_hessian` is wanted.
+    pub hessian: bool,
     /// The columns of `f_jacobian`, for a function returning `[f64; M]`.
     pub layout: Option<&'a Layout>,
 }
@@ -106,7 +109,8 @@ impl Context<'_> {
         let params = self.params();
         let ret_ty = &self.sig.ret_ty;
         let grad_ty = self.grad_type();
-        quote!(#head(#(#params),*) -> (#ret_ty, #grad_ty))
+        let bounds = &self.item.sig.generics.where_clause;
+        quote!(#head(#(#params),*) -> (#ret_ty, #grad_ty) #bounds)
     }
 
     /// `fn f_pullback(params…, d_out: Out, d_p: &mut P…)`, with the buffers of the float
@@ -120,7 +124,8 @@ impl Context<'_> {
             let ty = p.kind.buffer_type(&p.ty);
             params.push(quote!(#name: #ty));
         }
-        quote!(#head(#(#params),*))
+        let bounds = &self.item.sig.generics.where_clause;
+        quote!(#head(#(#params),*) #bounds)
     }
 
     /// `fn f_jvp(params…, t_p: P…) -> (Out, Out)`, with the tangents of the float parameters
@@ -133,7 +138,8 @@ impl Context<'_> {
             params.push(quote!(#name: #ty));
         }
         let ret_ty = &self.sig.ret_ty;
-        quote!(#head(#(#params),*) -> (#ret_ty, #ret_ty))
+        let bounds = &self.item.sig.generics.where_clause;
+        quote!(#head(#(#params),*) -> (#ret_ty, #ret_ty) #bounds)
     }
 
     /// `fn f_jacobian(params…) -> ([f64; M], [[f64; N]; M])`.
@@ -143,7 +149,28 @@ impl Context<'_> {
         let ret_ty = &self.sig.ret_ty;
         let elem = self.elem_ty();
         let (n, m) = (layout.width.expr(), &self.sig.outputs);
-        quote!(#head(#(#params),*) -> (#ret_ty, [[#elem; #n]; #m]))
+        let bounds = &self.item.sig.generics.where_clause;
+        quote!(#head(#(#params),*) -> (#ret_ty, [[#elem; #n]; #m]) #bounds)
+    }
+
+    /// `fn f_hessian(params…) -> (f64, [f64; N], [[f64; N]; N])`.
+    fn hessian_sig(&self, n: usize) -> TokenStream {
+        let n = proc_macro2::Literal::usize_unsuffixed(n);
+        let head = self.head("hessian");
+        let params = self.params();
+        let elem = self.elem_ty();
+        let bounds = &self.item.sig.generics.where_clause;
+        quote!(#head(#(#params),*) -> (#elem, [#elem; #n], [[#elem; #n]; #n]) #bounds)
+    }
+
+    /// A float constant of the function's float type.
+    fn literal(&self, value: f64) -> TokenStream {
+        let lit = proc_macro2::Literal::f64_unsuffixed(value);
+        let krate = self.krate;
+        self.sig.float.as_ref().map_or_else(
+            || quote!(#lit),
+            |t| quote!(<#t as #krate::Real>::from_f64(#lit)),
+        )
     }
 
     /// The float type returned, or of each returned element.
@@ -453,6 +480,91 @@ pub fn jacobian_by_columns(
     }
 }
 
+/// `f_hessian`: the value, the gradient and the Hessian, by forward mode over the gradient's
+/// own IR (one Hessian-vector product per parameter, nested), made exactly symmetric by
+/// mirroring the lower triangle.
+pub fn hessian(cx: &Context<'_>, grads: &[Option<VarId>], hvp: &Jvp) -> TokenStream {
+    let emitter = Emitter::new(&hvp.f, &hvp.graph, cx.reserved, cx.krate.clone(), hvp.value);
+    let body = emitter.body();
+    let value = hvp.value.map(|v| emitter.expr(v)).unwrap_or_default();
+    let zero = cx.literal(0.0);
+    let (mut gradient, mut column) = (Vec::new(), Vec::new());
+    for (i, _) in cx.sig.params.iter().enumerate().filter(|(i, _)| cx.wrt[*i]) {
+        let name = |v: Option<VarId>| {
+            v.map_or_else(|| zero.clone(), |v| emitter.var_name(v).into_token_stream())
+        };
+        gradient.push(name(grads[i]));
+        column.push(name(
+            grads[i].and_then(|g| hvp.var_tangents.get(&g).copied()),
+        ));
+    }
+    let tangents: Vec<TokenStream> = hvp
+        .tangent_params
+        .iter()
+        .flatten()
+        .map(|&t| emitter.expr(t))
+        .collect();
+    let n = proc_macro2::Literal::usize_unsuffixed(gradient.len());
+    let elem = cx.elem_ty();
+    let hvp_name = cx.name("hvp");
+    let (generics, bounds) = (&cx.item.sig.generics, &cx.item.sig.generics.where_clause);
+    let mut params = cx.params();
+    params.extend(tangents.iter().map(|t| quote!(#t: #elem)));
+    let allows = allows();
+
+    let local = |name: &str| Ident::new(name, Span::mixed_site());
+    let (h, g, v, j, i, c) = (
+        local("hessian"),
+        local("gradient"),
+        local("value"),
+        local("j"),
+        local("i"),
+        local("column"),
+    );
+    let one = cx.literal(1.0);
+    let units = (0..gradient.len()).map(|k| {
+        let k = proc_macro2::Literal::usize_unsuffixed(k);
+        quote!(if #j == #k { #one } else { #zero })
+    });
+    let args = cx.sig.params.iter().map(|p| &p.ident);
+    let sig = cx.hessian_sig(gradient.len());
+    let f = cx.user_name();
+    let doc = format!(
+        " Value, gradient and Hessian of `{f}`.\n\n Generated by `#[derive_grad(hessian)]`: \
+         column `j` of the Hessian is the derivative of the gradient along the `j`-th \
+         parameter, by forward mode over the gradient's own code (one sweep per parameter); \
+         the lower triangle is mirrored so that the matrix is exactly symmetric."
+    );
+    quote! {
+        #[doc = #doc]
+        #[must_use]
+        #allows
+        #sig {
+            #allows
+            fn #hvp_name #generics (#(#params),*) -> (#elem, [#elem; #n], [#elem; #n]) #bounds {
+                #body
+                (#value, [#(#gradient),*], [#(#column),*])
+            }
+            let mut #v = #zero;
+            let mut #g = [#zero; #n];
+            let mut #h = [[#zero; #n]; #n];
+            for #j in 0..#n {
+                let #c;
+                (#v, #g, #c) = #hvp_name(#(#args,)* #(#units),*);
+                for #i in 0..#n {
+                    #h[#i][#j] = #c[#i];
+                }
+            }
+            for #i in 0..#n {
+                for #j in #i + 1..#n {
+                    #h[#i][#j] = #h[#j][#i];
+                }
+            }
+            (#v, #g, #h)
+        }
+    }
+}
+
 /// The generated items with `unreachable!()` bodies, emitted beside the errors so that the
 /// rest of the user's crate still type-checks and reports only the real error.
 pub fn stubs(cx: &Context<'_>) -> TokenStream {
@@ -471,6 +583,9 @@ pub fn stubs(cx: &Context<'_>) -> TokenStream {
     if cx.jvp {
         let tangents: Vec<TokenStream> = named("t_").iter().map(|t| quote!(#t)).collect();
         sigs.push(cx.jvp_sig(&tangents));
+    }
+    if cx.hessian {
+        sigs.push(cx.hessian_sig(cx.wrt.iter().filter(|w| **w).count()));
     }
     quote! {
         #(

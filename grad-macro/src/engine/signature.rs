@@ -1,8 +1,9 @@
 //! The user's signature: which parameters carry gradients, and what the function returns.
 
 use super::errors::Errors;
-use super::ir::{Elem, FloatTy, Ty};
+use super::ir::{Elem, FloatTy, GENERIC_FLOAT, Ty};
 use proc_macro2::TokenStream;
+use quote::ToTokens;
 use syn::spanned::Spanned;
 use syn::{FnArg, Ident, Pat, ReturnType, Type};
 
@@ -95,6 +96,8 @@ pub struct Signature {
     pub outputs: Option<syn::Expr>,
     /// The function's name.
     pub name: Ident,
+    /// The type parameter `T` of a function generic over its float type (`T: grad::Real`).
+    pub float: Option<Ident>,
 }
 
 impl Signature {
@@ -212,14 +215,70 @@ impl Offset {
 
 /// What a scalar type is, or `None` for types that are not scalars.
 pub fn scalar_ty(ty: &Type) -> Option<Ty> {
+    scalar_ty_in(ty, None)
+}
+
+/// What a scalar type is in a function whose generic float type, if any, is `float`.
+pub fn scalar_ty_in(ty: &Type, float: Option<&Ident>) -> Option<Ty> {
     match ty {
-        Type::Paren(inner) => scalar_ty(&inner.elem),
-        Type::Group(inner) => scalar_ty(&inner.elem),
+        Type::Paren(inner) => scalar_ty_in(&inner.elem, float),
+        Type::Group(inner) => scalar_ty_in(&inner.elem, float),
         Type::Path(path) if path.qself.is_none() => {
-            scalar_named(&path.path.get_ident()?.to_string())
+            let ident = path.path.get_ident()?;
+            if float == Some(ident) {
+                return Some(Ty::Float(FloatTy::Generic(GENERIC_FLOAT)));
+            }
+            scalar_named(&ident.to_string())
         }
         _ => None,
     }
+}
+
+/// Whether `tokens` contain the identifier `name`, at any depth.
+fn mentions(tokens: TokenStream, name: &Ident) -> bool {
+    tokens.into_iter().any(|t| match t {
+        proc_macro2::TokenTree::Ident(i) => i == *name,
+        proc_macro2::TokenTree::Group(g) => mentions(g.stream(), name),
+        _ => false,
+    })
+}
+
+/// The type parameter bounded by `Real` (`<T: grad::Real>` or `where T: Real`); every other
+/// type parameter is refused, lifetimes and const parameters pass through.
+fn generic_float(
+    generics: &syn::Generics,
+    refuse: &mut dyn FnMut(&dyn quote::ToTokens, &str),
+) -> Option<Ident> {
+    let is_real = |bounds: &syn::punctuated::Punctuated<syn::TypeParamBound, syn::Token![+]>| {
+        bounds.iter().any(|b| {
+            matches!(b, syn::TypeParamBound::Trait(t)
+                if t.path.segments.last().is_some_and(|s| s.ident == "Real"))
+        })
+    };
+    let mut float: Option<Ident> = None;
+    for param in generics.type_params() {
+        let bounded_in_where = generics.where_clause.iter().any(|w| {
+            w.predicates.iter().any(|p| match p {
+                syn::WherePredicate::Type(t) => {
+                    matches!(&t.bounded_ty, Type::Path(b) if b.path.is_ident(&param.ident))
+                        && is_real(&t.bounds)
+                }
+                _ => false,
+            })
+        });
+        if !(is_real(&param.bounds) || bounded_in_where) {
+            refuse(
+                param,
+                "a type parameter must be the float type, bounded by `grad::Real` \
+                 (`fn f<T: grad::Real>(x: T) -> T`); other generics are not supported",
+            );
+        } else if float.is_some() {
+            refuse(param, "only one generic float type is supported");
+        } else {
+            float = Some(param.ident.clone());
+        }
+    }
+    float
 }
 
 /// The scalar type called `name` (`f64`, `usize`, …).
@@ -267,18 +326,8 @@ pub fn analyze(item: &syn::ItemFn, errors: &mut Errors) -> Option<Signature> {
             "variadic functions are not supported by `#[derive_grad]`",
         );
     }
-    for param in sig.generics.type_params() {
-        refuse(
-            param,
-            "generic type parameters are not supported yet; write the function for `f64` or `f32`",
-        );
-    }
-    if let Some(where_clause) = &sig.generics.where_clause {
-        refuse(
-            where_clause,
-            "`where` clauses are not supported by `#[derive_grad]`",
-        );
-    }
+    let float = generic_float(&sig.generics, &mut refuse);
+    let float = float.as_ref();
 
     let mut params = Vec::new();
     for (i, arg) in sig.inputs.iter().enumerate() {
@@ -302,7 +351,7 @@ pub fn analyze(item: &syn::ItemFn, errors: &mut Errors) -> Option<Signature> {
                         continue;
                     }
                 };
-                let Some(kind) = param_kind(&typed.ty, &mut refuse) else {
+                let Some(kind) = param_kind(&typed.ty, float, &mut refuse) else {
                     continue;
                 };
                 params.push(ParamInfo {
@@ -321,7 +370,14 @@ pub fn analyze(item: &syn::ItemFn, errors: &mut Errors) -> Option<Signature> {
                 Type::Array(a) => (&*a.elem, Some(a.len.clone())),
                 other => (other, None),
             };
-            if let Some(Ty::Float(f)) = scalar_ty(elem) {
+            if let Some(Ty::Float(f)) = scalar_ty_in(elem, float) {
+                if outputs.is_some() && float.is_some() {
+                    refuse(
+                        ty,
+                        "arrays of a generic float are not supported yet; return `[f64; M]` or \
+                         `[f32; M]`",
+                    );
+                }
                 Some((f, (**ty).clone(), outputs))
             } else {
                 refuse(
@@ -360,6 +416,7 @@ pub fn analyze(item: &syn::ItemFn, errors: &mut Errors) -> Option<Signature> {
         ret,
         outputs,
         name: sig.ident.clone(),
+        float: float.cloned(),
     })
 }
 
@@ -383,8 +440,23 @@ fn wild_name(sig: &syn::Signature, i: usize) -> String {
     name
 }
 
-fn param_kind(ty: &Type, refuse: &mut dyn FnMut(&dyn quote::ToTokens, &str)) -> Option<ParamKind> {
-    if let Some(scalar) = scalar_ty(ty) {
+fn param_kind(
+    ty: &Type,
+    float: Option<&Ident>,
+    refuse: &mut dyn FnMut(&dyn quote::ToTokens, &str),
+) -> Option<ParamKind> {
+    if let Some(float) = float
+        && !matches!(ty, Type::Path(_))
+        && mentions(ty.to_token_stream(), float)
+    {
+        refuse(
+            ty,
+            "arrays and references of a generic float are not supported yet; pass `T` by value, \
+             or write the function for `f64` or `f32`",
+        );
+        return None;
+    }
+    if let Some(scalar) = scalar_ty_in(ty, float) {
         return Some(match scalar {
             Ty::Float(f) => ParamKind::Float(f),
             other => ParamKind::Inactive(other),

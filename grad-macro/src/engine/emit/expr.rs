@@ -124,6 +124,15 @@ impl Emitter<'_> {
                 let member = self.f.sym(sym);
                 (quote_spanned!(span=> #base.#member), Prec::Atom)
             }
+            // `n as T` is not Rust for a generic float: the exponent of `powi` is an `i32`.
+            Op::Cast(_) if matches!(node.ty, Ty::Float(FloatTy::Generic(_))) => {
+                let (krate, value) = (&self.krate, self.expr(arg(0)));
+                let t = self.f.sym(crate::engine::ir::GENERIC_FLOAT);
+                (
+                    quote_spanned!(span=> <#t as #krate::Real>::from_i32(#value)),
+                    Prec::Atom,
+                )
+            }
             Op::Cast(sym) => {
                 let value = self.operand(arg(0), Prec::Cast);
                 let ty = self.f.sym(sym);
@@ -318,7 +327,14 @@ impl Emitter<'_> {
                     _ => return (TokenStream::new(), Prec::Atom),
                 });
                 let value = Literal::f64_unsuffixed(v);
-                return (quote!(<#t as #krate::Real>::from_f64(#value)), Prec::Atom);
+                let tokens = if v == 0.0 && v.is_sign_positive() {
+                    quote!(<#t as #krate::Real>::zero())
+                } else if v == 1.0 {
+                    quote!(<#t as #krate::Real>::one())
+                } else {
+                    quote!(<#t as #krate::Real>::from_f64(#value))
+                };
+                return (tokens, Prec::Atom);
             }
             FloatTy::F64 | FloatTy::Lit => Literal::f64_unsuffixed(v.abs()),
         };

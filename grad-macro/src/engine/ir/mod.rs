@@ -24,6 +24,9 @@ pub use op::{Bit, Cmp, Math, Op};
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub struct NodeId(pub u32);
 
+/// The symbol of a function's generic float type: lowering interns it first.
+pub const GENERIC_FLOAT: SymId = SymId(0);
+
 /// Index of a [`Var`] in [`Function::vars`].
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub struct VarId(pub u32);
@@ -59,8 +62,7 @@ pub enum FloatTy {
     F32,
     /// An unsuffixed literal whose precision comes from where it is used.
     Lit,
-    /// A type parameter bounded by `Real`; the symbol is its name.
-    #[expect(dead_code, reason = "constructed once generic float functions land")]
+    /// A type parameter bounded by `Real`; the symbol is its name ([`GENERIC_FLOAT`]).
     Generic(SymId),
 }
 

@@ -1,7 +1,7 @@
 //! Lowering method calls, function calls and casts.
 
 use super::Lowerer;
-use crate::engine::ir::{Math, NodeId, Op, Ty};
+use crate::engine::ir::{FloatTy, GENERIC_FLOAT, Math, NodeId, Op, Ty};
 use crate::engine::signature::{scalar_named, scalar_ty};
 use proc_macro2::Span;
 use quote::ToTokens;
@@ -119,6 +119,13 @@ impl Lowerer<'_> {
         {
             return Some(self.math(math, args, c.span()));
         }
+        if func.qself.is_none()
+            && segments.len() == 2
+            && let Some(float) = &self.float
+            && *float == segments[0]
+        {
+            return Some(self.generic_float_call(last, args, c));
+        }
         if last == "no_grad" && func.qself.is_none() {
             if let [value] = args[..] {
                 let ty = self.b.f.node(value).ty;
@@ -141,6 +148,27 @@ impl Lowerer<'_> {
                 .b
                 .add(Op::ConstCall(callee), args, Ty::Unknown, c.span()),
         })
+    }
+
+    /// `T::sin(x)` (a method in path form) or `T::from_f64(0.5)` (a constant) for the generic
+    /// float type `T`.
+    fn generic_float_call(&mut self, name: &str, args: Vec<NodeId>, c: &syn::ExprCall) -> NodeId {
+        if let Some(math) = Math::from_name(name) {
+            return self.math(math, args, c.span());
+        }
+        if matches!(name, "from_f64" | "from_i32" | "zero" | "one") {
+            let callee = self.b.f.intern(c.func.to_token_stream());
+            let ty = Ty::Float(FloatTy::Generic(GENERIC_FLOAT));
+            return self.b.add(Op::ConstCall(callee), args, ty, c.span());
+        }
+        self.errors.spanned(
+            &c.func,
+            format_args!(
+                "`{name}` is not a function of the float type; supported: `from_f64`, \
+                 `from_i32`, `zero`, `one` and the float methods in path form (`T::sin(x)`)"
+            ),
+        );
+        self.poison(c.span())
     }
 
     pub(super) fn cast(&mut self, c: &syn::ExprCast) -> Option<NodeId> {

@@ -84,7 +84,13 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Option
         loops: Vec::new(),
         ret_vars: None,
         ret_ty: sig.ret_kind(),
+        float: sig.float.clone(),
     };
+    if let Some(float) = &sig.float {
+        // The generic float type is symbol 0, which the signature's types refer to.
+        let sym = l.b.f.intern(quote::ToTokens::to_token_stream(float));
+        debug_assert_eq!(sym, crate::engine::ir::GENERIC_FLOAT);
+    }
     let stmts: Vec<&syn::Stmt> = item.block.stmts.iter().collect();
     for (i, p) in sig.params.iter().enumerate() {
         let ty = p.kind.ty();
@@ -162,6 +168,8 @@ struct Lowerer<'e> {
     /// The variables a `return` inside a loop writes: the value and the flag.
     ret_vars: Option<(VarId, VarId)>,
     ret_ty: Ty,
+    /// The generic float type `T`, if the function has one.
+    float: Option<syn::Ident>,
 }
 
 impl Lowerer<'_> {

@@ -1,0 +1,180 @@
+//! `#[derive_grad(hessian)]` against hand-derived second derivatives (tolerance
+//! `1e-12 · max(1, |H|)`) and, for loops, central differences of the generated gradient
+//! (`1e-6`). The value and gradient it returns are bit for bit those of `f` and `f_grad`, and
+//! the Hessian is exactly symmetric.
+
+use crate::assert_close;
+use grad::derive_grad;
+
+/// Checks value and gradient bits against `f` and `f_grad`, and exact symmetry.
+macro_rules! check_consistent {
+    ($f:ident, $grad:ident, ($($x:expr),+), $h:expr) => {{
+        let (value, gradient, hessian) = $h;
+        assert_eq!(value.to_bits(), $f($($x),+).to_bits());
+        let g = $grad($($x),+).1;
+        assert_eq!(
+            gradient.iter().map(|v: &f64| v.to_bits()).collect::<Vec<_>>(),
+            crate::Components::components(&g).iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
+        for i in 0..gradient.len() {
+            for j in 0..gradient.len() {
+                assert_eq!(hessian[i][j].to_bits(), hessian[j][i].to_bits(), "symmetry");
+            }
+        }
+        hessian
+    }};
+}
+
+fn assert_matrix<const N: usize>(actual: [[f64; N]; N], expected: [[f64; N]; N], what: &str) {
+    for i in 0..N {
+        assert_close(&actual[i], &expected[i], 1e-12, &format!("{what}: row {i}"));
+    }
+}
+
+#[derive_grad(hessian)]
+fn cubes(a: f64, b: f64) -> f64 {
+    a * a * a + b.powi(3)
+}
+
+#[test]
+fn sum_of_cubes() {
+    for (a, b) in [(1.5, -2.0), (0.0, 3.0), (-0.7, 0.2)] {
+        let h = check_consistent!(cubes, cubes_grad, (a, b), cubes_hessian(a, b));
+        assert_matrix(h, [[6.0 * a, 0.0], [0.0, 6.0 * b]], "a³ + b³");
+    }
+}
+
+#[derive_grad(hessian)]
+fn projectile(u: f64, t: f64, g: f64) -> f64 {
+    u * t + 0.5 * g * t * t
+}
+
+#[test]
+fn projectile_height() {
+    for (u, t, g) in [(3.0, 2.0, -9.81), (-1.0, 0.5, 1.6)] {
+        let h = check_consistent!(
+            projectile,
+            projectile_grad,
+            (u, t, g),
+            projectile_hessian(u, t, g)
+        );
+        assert_matrix(
+            h,
+            [[0.0, 1.0, 0.0], [1.0, g, t], [0.0, t, 0.0]],
+            "u·t + ½·g·t²",
+        );
+    }
+}
+
+#[derive_grad(hessian)]
+fn tenth_power(x: f64) -> f64 {
+    x.powi(10)
+}
+
+#[derive_grad(hessian)]
+fn tenth_power_by_loop(x: f64) -> f64 {
+    let mut y = 1.0;
+    for _ in 0..10 {
+        y *= x;
+    }
+    y
+}
+
+#[test]
+fn x_to_the_tenth() {
+    for x in [1.3_f64, -0.8, 2.0] {
+        let expected = [[90.0 * x.powi(8)]];
+        let h = check_consistent!(tenth_power, tenth_power_grad, (x), tenth_power_hessian(x));
+        assert_matrix(h, expected, "x¹⁰ by powi");
+        let h = check_consistent!(
+            tenth_power_by_loop,
+            tenth_power_by_loop_grad,
+            (x),
+            tenth_power_by_loop_hessian(x)
+        );
+        assert_matrix(h, expected, "x¹⁰ by a loop with a tape");
+    }
+}
+
+#[derive_grad(hessian)]
+fn rosenbrock(x: f64, y: f64) -> f64 {
+    let a = 1.0 - x;
+    let b = y - x * x;
+    a * a + 100.0 * b * b
+}
+
+#[test]
+fn rosenbrock_valley() {
+    for (x, y) in [(1.0, 1.0), (-1.2, 1.0), (0.3, -0.4)] {
+        let h = check_consistent!(
+            rosenbrock,
+            rosenbrock_grad,
+            (x, y),
+            rosenbrock_hessian(x, y)
+        );
+        let expected = [
+            [2.0 - 400.0 * (y - x * x) + 800.0 * x * x, -400.0 * x],
+            [-400.0 * x, 200.0],
+        ];
+        assert_matrix(h, expected, "Rosenbrock");
+    }
+}
+
+#[derive_grad(hessian)]
+fn branchy(x: f64, y: f64) -> f64 {
+    if x > y { (x * y).sin() } else { x.exp() * y }
+}
+
+#[test]
+fn only_the_branch_taken_is_differentiated_twice() {
+    let (x, y) = (1.2, 0.5);
+    let h = check_consistent!(branchy, branchy_grad, (x, y), branchy_hessian(x, y));
+    let (s, c) = ((x * y).sin(), (x * y).cos());
+    let expected = [[-y * y * s, c - x * y * s], [c - x * y * s, -x * x * s]];
+    assert_matrix(h, expected, "sin(xy)");
+    let (x, y) = (0.2, 0.5);
+    let h = check_consistent!(branchy, branchy_grad, (x, y), branchy_hessian(x, y));
+    let e = x.exp();
+    assert_matrix(h, [[e * y, e], [e, 0.0]], "eˣ·y");
+}
+
+#[derive_grad(hessian)]
+fn coupled(a: f64, b: f64, c: f64, d: f64) -> f64 {
+    let mut s = 0.0;
+    let mut p = a;
+    for k in 0..4 {
+        let w = (k as f64 + 1.0) * 0.3;
+        p = (p * b + c).sin() * w + d * p;
+        s += p * p;
+    }
+    s / (1.0 + a * a)
+}
+
+#[test]
+fn a_loop_with_every_parameter_coupled_matches_differences_of_the_gradient() {
+    let x = [0.3, -0.8, 0.5, 0.9];
+    let h = check_consistent!(
+        coupled,
+        coupled_grad,
+        (x[0], x[1], x[2], x[3]),
+        coupled_hessian(x[0], x[1], x[2], x[3])
+    );
+    let step = 1e-5;
+    for j in 0..4 {
+        let at = |s: f64| {
+            let mut p = x;
+            p[j] += s * step;
+            let g = coupled_grad(p[0], p[1], p[2], p[3]).1;
+            [g.0, g.1, g.2, g.3]
+        };
+        let (up, down) = (at(1.0), at(-1.0));
+        for i in 0..4 {
+            let numeric = (up[i] - down[i]) / (2.0 * step);
+            assert!(
+                (h[i][j] - numeric).abs() <= 1e-6 * numeric.abs().max(1.0),
+                "H[{i}][{j}] = {} vs {numeric}",
+                h[i][j]
+            );
+        }
+    }
+}
