@@ -9,11 +9,14 @@
     clippy::cast_precision_loss
 )]
 
+#[path = "../adbench/ba.rs"]
+mod ba;
 #[path = "../adbench/data.rs"]
 mod data;
 #[path = "../adbench/gmm.rs"]
 mod gmm;
 
+use ba::{Ba, CAM};
 use gmm::Gmm;
 
 fn expectations() -> String {
@@ -92,5 +95,93 @@ fn gmm_matches_the_hand_derived_gradient_on_the_other_instances() {
             gradient.len()
         );
         assert!(rho <= 1e-8, "{file}: ρ = {rho}");
+    }
+}
+
+#[test]
+fn ba_matches_adbenchs_unit_test() {
+    let problem = Ba::read("ba/test.txt");
+    let (reproj, w_err) = problem.objective();
+    let j = problem.jacobian();
+    let text = expectations();
+    let number = |key: &str| json_numbers(&text, "ba_test", key);
+    let pair = number("reproj_err_pair");
+    let rho_f = data::max_rho(&reproj[..2], &pair).max(data::rho(w_err[0], number("w_err")[0]));
+    let rho_j = data::max_rho(&j.vals, &number("J_vals"));
+    eprintln!(
+        "ba test: objective ρ = {rho_f:.1e}, Jacobian max ρ = {rho_j:.1e} over {} values",
+        j.vals.len()
+    );
+    assert!(rho_f <= 1e-8, "objective ρ = {rho_f}");
+    assert_eq!(
+        [j.nrows, j.ncols, j.rows.len(), j.cols.len()],
+        ["J_nrows", "J_ncols", "J_rows_size", "J_cols_size"].map(|k| number(k)[0] as usize)
+    );
+    assert!(rho_j <= 1e-8, "Jacobian ρ = {rho_j}");
+}
+
+/// Checks the layout of a BA Jacobian and its first block against central differences of the
+/// objective; the data replicates one camera, point and weight, so every block must come out
+/// the same (computed independently for each observation, as GradBench requires).
+fn check_ba(file: &str) {
+    let problem = Ba::read(file);
+    let j = problem.jacobian();
+    let (n, m, p) = (problem.n, problem.m, problem.p);
+    assert_eq!((j.nrows, j.ncols), (3 * p, CAM * n + 3 * m + p));
+    assert_eq!(
+        (j.rows.len(), j.cols.len(), j.vals.len()),
+        (3 * p + 1, 31 * p, 31 * p)
+    );
+    let first = &j.vals[..30];
+    for i in 0..p {
+        assert_eq!(&j.vals[30 * i..30 * i + 30], first, "{file}: block {i}");
+        let (c, pt) = problem.obs[i];
+        assert_eq!(j.cols[30 * i], CAM * c);
+        assert_eq!(j.cols[30 * i + 11], CAM * n + 3 * pt);
+        assert_eq!(j.cols[30 * i + 14], CAM * n + 3 * m + i);
+        assert_eq!(j.vals[30 * p + i], -2.0 * problem.w[i]);
+    }
+    let (cam, x, w, feat) = (
+        problem.cams[0],
+        problem.x[0],
+        problem.w[0],
+        problem.feats[0],
+    );
+    let at = |k: usize, h: f64| {
+        let (mut cam, mut x, mut w) = (cam, x, w);
+        match k {
+            0..11 => cam[k] += h,
+            11..14 => x[k - 11] += h,
+            _ => w += h,
+        }
+        ba::reprojection_error(&cam, &x, w, &feat)
+    };
+    let mut worst: f64 = 0.0;
+    for k in 0..15 {
+        let h = 1e-6 * [cam.as_slice(), &x, &[w]].concat()[k].abs().max(1.0);
+        let (up, down) = (at(k, h), at(k, -h));
+        for row in 0..2 {
+            let numeric = (up[row] - down[row]) / (2.0 * h);
+            worst = worst.max(data::rho(first[15 * row + k], numeric));
+        }
+    }
+    eprintln!(
+        "{file}: {p} observations, {} nonzeros, block ρ against central differences = {worst:.1e}",
+        j.vals.len()
+    );
+    assert!(worst <= 1e-6, "{file}: ρ = {worst}");
+}
+
+#[test]
+fn ba_jacobians_in_csr_layout_for_every_instance() {
+    for file in [
+        "ba/test.txt",
+        "ba/ba1_n49_m7776_p31843.txt",
+        "ba/ba2_n21_m11315_p36455.txt",
+        "ba/ba3_n161_m48126_p182072.txt",
+        "ba/ba4_n372_m47423_p204472.txt",
+        "ba/ba5_n257_m65132_p225911.txt",
+    ] {
+        check_ba(file);
     }
 }
