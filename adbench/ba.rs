@@ -7,7 +7,8 @@
 #![allow(
     clippy::doc_markdown,
     clippy::needless_range_loop,
-    clippy::unreadable_literal
+    clippy::unreadable_literal,
+    clippy::if_not_else
 )]
 
 use super::data;

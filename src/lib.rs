@@ -119,6 +119,73 @@
 //! helpers [`sigmoid`], [`relu`], [`softplus`], [`log_sigmoid`] and [`logsumexp`] come with
 //! their pullbacks.
 //!
+//! # Forward mode, Jacobians, Hessians
+//!
+//! Options of the attribute generate more functions from the same IR and rule table:
+//!
+//! * `#[derive_grad(jvp)]` adds `f_jvp(params…, t_p…) -> (F, F)`: forward mode, the value and
+//!   the directional derivative along the tangents `t_p` (one per float parameter, in the
+//!   shape of the parameter; a slice's tangent is a slice). A call `g(x)` goes through
+//!   `g_jvp(x, t_x)`, so a custom derivative for forward mode is a hand-written `g_jvp`.
+//! * A function returning `[f64; M]` gets `f_jacobian(params…) -> ([f64; M], [[f64; N]; M])`
+//!   (row `i` is output `i`; the `N` columns are the float inputs of `wrt`, flattened in
+//!   declaration order, arrays row-major) and a `_pullback` whose `d_out` is `[f64; M]`; it
+//!   gets no `_grad`. With no more outputs than inputs, the Jacobian is one forward sweep and
+//!   then one reverse sweep per output (tapes are rewound, not recomputed); with more outputs
+//!   than inputs (both numbers literals), one forward-mode sweep per input.
+//! * `#[derive_grad(hessian)]` adds `f_hessian(params…) -> (F, [F; N], [[F; N]; N])` for a
+//!   function of `N` scalar parameters: value, gradient and Hessian, by forward mode over the
+//!   gradient's own code — one Hessian-vector product per parameter, so the cost is `N` times
+//!   a gradient, not `N²` re-derivations — made exactly symmetric by mirroring the lower
+//!   triangle. Calls inside the function are not supported by `hessian` yet.
+//!
+//! ```
+//! # use grad::derive_grad;
+//! #[derive_grad(jvp, hessian)]
+//! fn rosenbrock(x: f64, y: f64) -> f64 {
+//!     (1.0 - x).powi(2) + 100.0 * (y - x * x).powi(2)
+//! }
+//!
+//! // The derivative along (1, 2) is ⟨∇f, (1, 2)⟩.
+//! let (value, along) = rosenbrock_jvp(0.5, 0.5, 1.0, 2.0);
+//! let (_, (dx, dy)) = rosenbrock_grad(0.5, 0.5);
+//! assert_eq!(value, 6.5);
+//! assert!((along - (dx + 2.0 * dy)).abs() < 1e-12);
+//!
+//! let (_, gradient, h) = rosenbrock_hessian(0.5, 0.5);
+//! assert_eq!(gradient, [dx, dy]);
+//! assert_eq!(h, [[2.0 - 400.0 * (0.5 - 0.25) + 800.0 * 0.25, -200.0], [-200.0, 200.0]]);
+//!
+//! /// A point on the unit circle, scaled.
+//! #[derive_grad]
+//! fn polar(r: f64, theta: f64) -> [f64; 2] {
+//!     [r * theta.cos(), r * theta.sin()]
+//! }
+//! let (p, j) = polar_jacobian(2.0, 0.0);
+//! assert_eq!(p, [2.0, 0.0]);
+//! assert_eq!(j, [[1.0, -0.0], [0.0, 2.0]]);
+//! ```
+//!
+//! # Generic floats
+//!
+//! A function generic over its float type, `fn f<T: grad::Real>(…)`, is differentiated into
+//! generic functions: one source serves `f64`, `f32`, and any type implementing [`Real`] —
+//! dual numbers, for instance, which turn `f_grad` into a source of second derivatives.
+//! Constants are written `T::from_f64(0.5)`, `T::from_i32(k)`, `T::zero()`, `T::one()`;
+//! float methods work as on `f64`. Plain `f64`/`f32` functions keep emitting plain arithmetic.
+//!
+//! ```
+//! # use grad::derive_grad;
+//! use grad::Real;
+//!
+//! #[derive_grad]
+//! fn cubic<T: Real>(x: T, y: T) -> T {
+//!     T::from_f64(0.5) * x.powi(3) + x * y
+//! }
+//! assert_eq!(cubic_grad(2.0_f64, 1.0), (6.0, (7.0, 2.0)));
+//! assert_eq!(cubic_grad(2.0_f32, 1.0), (6.0, (7.0, 2.0)));
+//! ```
+//!
 //! # The differentiable subset
 //!
 //! Straight-line and branching scalar code: `let` (with or without a type), shadowing,
