@@ -14,6 +14,9 @@
 //! neuron, and its one-hidden-layer score s = u · tanh(W x + b) written with arrays and loops,
 //! whose gradient is δ = u ∘ tanh′(z), ∂W = δ xᵀ, ∂b = δ, ∂x = Wᵀ δ, ∂u = tanh(z).
 //!
+//! It also draws the lecture's picture of the graph from the same function, `f_graph`: forward
+//! values above the edges, gradients below, written to `backprop.svg` (and printed as a table).
+//!
 //! Run with `cargo run --release --example backprop`.
 
 use grad::derive_grad;
@@ -36,8 +39,8 @@ fn mul(a: f64, b: f64) -> f64 {
     a * b
 }
 
-/// The whole function.
-#[derive_grad]
+/// The whole function; `graph` also generates `f_graph`, its computation graph for one call.
+#[derive_grad(graph)]
 fn f(x: f64, y: f64, z: f64) -> f64 {
     let q = x + y;
     let m = y.max(z);
@@ -107,6 +110,16 @@ fn main() {
         "the generated backward pass is the hand one"
     );
     assert_eq!(gradient, (2.0, 5.0, 0.0));
+
+    let graph = f_graph(x, y, z);
+    print!("{graph}");
+    let path = std::env::current_dir()
+        .unwrap_or_default()
+        .join("backprop.svg");
+    match std::fs::write(&path, graph.to_svg()) {
+        Ok(()) => println!("the picture of this graph is in {}\n", path.display()),
+        Err(e) => println!("could not write {}: {e}\n", path.display()),
+    }
 
     let numeric = grad::numeric_gradient(|p| f(p[0], p[1], p[2]), &[x, y, z], 1e-4);
     println!("central differences (h = 1e-4): {numeric:?}");

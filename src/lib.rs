@@ -166,6 +166,31 @@
 //! assert_eq!(j, [[1.0, -0.0], [0.0, 2.0]]);
 //! ```
 //!
+//! # Seeing the derivative: the computation graph
+//!
+//! `#[derive_grad(graph)]` adds `f_graph(params…) -> grad::Graph`: the computation graph of
+//! that call, built from the same DAG the macro differentiates — each value with the user's
+//! name, its operation, its forward value and its adjoint; each edge with its local derivative
+//! and the gradient it carries back, `[downstream] = [upstream] × [local]`. Only the branch
+//! taken is in it; functions with loops or arrays are refused (a compile error) for now.
+//! Print it for a table of both sweeps, or draw it with [`Graph::to_svg`] (laid out in pure
+//! Rust) or [`Graph::to_dot`] (Graphviz).
+//!
+//! ```
+//! # use grad::derive_grad;
+//! #[derive_grad(graph)]
+//! fn f(x: f64, y: f64, z: f64) -> f64 {
+//!     let a = x + y;
+//!     let b = y.max(z);
+//!     a * b
+//! }
+//! let graph = f_graph(1.0, 2.0, 0.0);
+//! let adjoints: Vec<f64> = graph.nodes().iter().map(|n| n.adjoint).collect();
+//! assert_eq!(adjoints, [2.0, 5.0, 0.0, 2.0, 3.0, 1.0]); // x y z a b out
+//! let svg = graph.to_svg(); // write it to a file and open it in a browser
+//! # assert!(svg.contains("max"));
+//! ```
+//!
 //! # Generic floats
 //!
 //! A function generic over its float type, `fn f<T: grad::Real>(…)`, is differentiated into

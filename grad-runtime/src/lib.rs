@@ -5,12 +5,15 @@
 //! * differentiable helpers ([`sigmoid`], [`relu`], [`softplus`], [`log_sigmoid`],
 //!   [`logsumexp`]), each with its `_pullback` and `_jvp`, and the stop-gradient [`no_grad`];
 //! * gradient checking against central differences: [`numeric_gradient`], [`check_gradient`];
+//! * the computation graph of one call ([`Graph`]), with DOT, SVG (feature `svg`, on by
+//!   default) and text renderings;
 //! * what generated code for loops and arrays uses: [`Tape`], [`StackTape`], [`zeros_like`],
 //!   [`accumulate`], [`sum_all`].
 //!
 //! Users depend on `grad`, which re-exports everything here.
 
 mod check;
+mod graph;
 mod helpers;
 mod real;
 mod shape;
@@ -19,6 +22,7 @@ mod tape;
 pub use check::{
     ComponentCheck, GradientCheck, GradientMismatch, check_gradient, check_step, numeric_gradient,
 };
+pub use graph::{Edge, Graph, Node};
 pub use helpers::{
     log_sigmoid, log_sigmoid_jvp, log_sigmoid_pullback, logsumexp, logsumexp_jvp,
     logsumexp_pullback, no_grad, relu, relu_jvp, relu_pullback, sigmoid, sigmoid_jvp,

@@ -20,6 +20,7 @@ mod constructs;
 mod dual;
 mod forward;
 mod generic;
+mod graph;
 mod hessian;
 mod kinks;
 mod loops;

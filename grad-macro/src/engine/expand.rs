@@ -10,7 +10,7 @@ use super::optimize::dce::dce;
 use super::optimize::fuse::fuse;
 use super::reverse::{Mode, reverse};
 use super::signature::{ParamKind, Signature};
-use super::{args, jacobian, lower, signature};
+use super::{args, graph, jacobian, lower, signature};
 use proc_macro2::{Ident, TokenStream, TokenTree};
 use quote::quote;
 use std::collections::HashSet;
@@ -41,15 +41,15 @@ pub fn derive_grad(attr: TokenStream, item: &TokenStream) -> TokenStream {
         },
         None => None,
     };
-    if let Some(option) = &options.graph {
-        errors.spanned(option, format_args!("`{option}` is not implemented yet"));
-    }
     if let Some(option) = &options.hessian {
         hessian_supported(option, &sig, &wrt, &mut errors);
     }
     let primal = lower::lower(&func, &sig, &mut errors);
     if let (Some(primal), Some(_)) = (&primal, &options.hessian) {
         hessian_without_calls(primal, &mut errors);
+    }
+    if let (Some(primal), Some(option)) = (&primal, &options.graph) {
+        graph_supported(primal, option, &sig, &mut errors);
     }
     let reserved = identifiers(item);
     let cx = Context {
@@ -60,6 +60,7 @@ pub fn derive_grad(attr: TokenStream, item: &TokenStream) -> TokenStream {
         wrt: &wrt,
         jvp: options.jvp.is_some(),
         hessian: options.hessian.is_some(),
+        graph: options.graph.is_some(),
         layout: layout.as_ref(),
     };
     let primal = match primal {
@@ -139,6 +140,12 @@ fn differentiate(cx: &Context<'_>, primal: &Function) -> Result<TokenStream, Str
         optimize(&mut hvp.f, &roots, "hessian-vector product")?;
         items.push(generate::hessian(cx, &grad.grads, &hvp));
     }
+    if cx.graph {
+        let name = Ident::new("graph", proc_macro2::Span::mixed_site());
+        let mut recording = graph::record(primal, &floats, &name);
+        optimize(&mut recording.f, &[], "graph")?;
+        items.push(generate::graph(cx, &recording, &name));
+    }
     if cx.jvp {
         let tangent = jvp(primal, &floats)?;
         items.push(generate::jvp(cx, &tangent, &tangent.graph));
@@ -192,6 +199,41 @@ fn hessian_supported(option: &Ident, sig: &Signature, wrt: &[bool], errors: &mut
                 ),
             );
         }
+    }
+}
+
+/// Graph mode records one node per value, so it needs code without loops and arrays (the
+/// trace of a loop would be a graph per call, which is not implemented yet).
+fn graph_supported(primal: &Function, option: &Ident, sig: &Signature, errors: &mut Errors) {
+    let message = "`graph` does not support loops, arrays or vector outputs yet: it draws scalar \
+                   code with branches and calls; remove `graph` to differentiate this function";
+    let mut at: Option<proc_macro2::Span> = None;
+    let mut refused = sig.outputs.is_some()
+        || primal
+            .params
+            .iter()
+            .any(|p| primal.node(p.node).ty.is_array());
+    primal.body.walk(&mut |stmt| match stmt {
+        Stmt::Loop(l) => {
+            refused = true;
+            // The loop's variable, or else its first value, says where it is.
+            let inside = l.body.stmts.iter().find_map(|s| match s {
+                Stmt::Let(n) => Some(*n),
+                _ => None,
+            });
+            at = at.or(l.index.or(inside).map(|n| primal.node(n).span));
+        }
+        Stmt::Let(n) if primal.node(*n).ty.is_array() => {
+            refused = true;
+            at = at.or(Some(primal.node(*n).span));
+        }
+        Stmt::Store(_) => refused = true,
+        _ => {}
+    });
+    match (refused, at) {
+        (true, Some(span)) => errors.at(span, message),
+        (true, None) => errors.spanned(option, message),
+        (false, _) => {}
     }
 }
 

@@ -258,6 +258,7 @@ impl Fwd<'_> {
                 self.b.push(Stmt::Effect(Effect {
                     tokens: effect.tokens.clone(),
                     scope,
+                    substitute: effect.substitute,
                 }));
             }
             Stmt::Rewind(tape) => {

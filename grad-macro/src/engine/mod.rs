@@ -8,6 +8,7 @@ pub mod errors;
 pub mod expand;
 pub mod forward;
 pub mod generate;
+pub mod graph;
 pub mod ir;
 pub mod jacobian;
 pub mod lower;

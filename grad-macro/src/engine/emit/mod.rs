@@ -190,6 +190,14 @@ impl<'f> Emitter<'f> {
                 let span = call.span;
                 quote_spanned!(span=> #path(#(#args,)* #d, #(#buffers),*);)
             }
+            Stmt::Effect(effect) if effect.substitute => {
+                let values: HashMap<&str, TokenStream> = effect
+                    .scope
+                    .iter()
+                    .map(|(name, n)| (name.as_str(), self.expr(*n)))
+                    .collect();
+                substitute(effect.tokens.clone(), &values)
+            }
             Stmt::Effect(effect) => {
                 // The user's tokens name the user's variables (format strings included); a
                 // variable whose current version is printed under another name is rebound.
@@ -447,16 +455,42 @@ impl<'f> Emitter<'f> {
         suffix: &str,
         span: proc_macro2::Span,
     ) -> TokenStream {
-        let tokens = self.f.sym(callee).clone();
-        match syn::parse2::<syn::Path>(tokens.clone()) {
-            Ok(mut path) => {
-                if let Some(last) = path.segments.last_mut() {
-                    last.ident = format_ident!("{}{}", last.ident, suffix, span = span);
+        suffixed_path(self.f.sym(callee), suffix, span)
+    }
+}
+
+/// `tokens` with each identifier named in `values` replaced by its expression.
+fn substitute(tokens: TokenStream, values: &HashMap<&str, TokenStream>) -> TokenStream {
+    use proc_macro2::{Group, TokenTree};
+    tokens
+        .into_iter()
+        .flat_map(|t| -> Vec<TokenTree> {
+            match t {
+                TokenTree::Ident(i) => match values.get(i.to_string().as_str()) {
+                    Some(expr) => expr.clone().into_iter().collect(),
+                    None => vec![TokenTree::Ident(i)],
+                },
+                TokenTree::Group(g) => {
+                    let mut inner = Group::new(g.delimiter(), substitute(g.stream(), values));
+                    inner.set_span(g.span());
+                    vec![TokenTree::Group(inner)]
                 }
-                quote!(#path)
+                other => vec![other],
             }
-            Err(_) => tokens,
+        })
+        .collect()
+}
+
+/// `module::g` → `module::g_pullback` (the suffix on the last segment, with `span`).
+pub fn suffixed_path(tokens: &TokenStream, suffix: &str, span: proc_macro2::Span) -> TokenStream {
+    match syn::parse2::<syn::Path>(tokens.clone()) {
+        Ok(mut path) => {
+            if let Some(last) = path.segments.last_mut() {
+                last.ident = format_ident!("{}{}", last.ident, suffix, span = span);
+            }
+            quote!(#path)
         }
+        Err(_) => tokens.clone(),
     }
 }
 

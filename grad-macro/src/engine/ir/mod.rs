@@ -278,6 +278,9 @@ pub struct Effect {
     pub tokens: TokenStream,
     /// The user's variables visible there, rebound around the macro so it sees their values.
     pub scope: Vec<(String, NodeId)>,
+    /// Generated tokens (graph recording): each scope name is replaced by its value's
+    /// expression instead of being rebound.
+    pub substitute: bool,
 }
 
 /// `a[i][j] op= value` into an array variable.
@@ -358,7 +361,7 @@ pub enum Stmt {
     Assign(VarId, AssignOp, NodeId),
     /// Call a pullback.
     Pullback(PullbackCall),
-    /// A side effect of the user's (a statement macro).
+    /// A side effect: a statement macro of the user's, or a graph recording.
     Effect(Effect),
     /// Store into an array variable.
     Store(Store),

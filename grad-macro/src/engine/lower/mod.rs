@@ -551,6 +551,7 @@ impl Lowerer<'_> {
             self.b.push(Stmt::Effect(super::ir::Effect {
                 tokens: quote::quote!(#mac;),
                 scope,
+                substitute: false,
             }));
         } else {
             self.errors.spanned(
