@@ -184,3 +184,37 @@ fn a_call_with_only_array_arguments_is_differentiated() {
     );
     assert!(report.is_ok(), "{}", report.unwrap_err());
 }
+
+/// Regression (found by the differential fuzzer): a call argument whose adjoint nothing reads
+/// afterwards (`x.powi(0)`) lent a buffer whose declaration dead-code elimination removed.
+#[derive_grad]
+pub fn dead_buffer(x: f64) -> f64 {
+    -inner(grad::no_grad(x.tanh()), x.powi(0)) + x
+}
+
+#[test]
+fn a_call_argument_with_a_dead_adjoint_gets_a_scratch_buffer() {
+    assert_eq!(dead_buffer_grad(0.3).1, 1.0);
+}
+
+/// Regression (found by the differential fuzzer): one array element passed twice,
+/// `inner(w[1], w[1])`, lent `&mut d_w[1]` twice.
+#[derive_grad]
+pub fn same_element_twice(x: f64, w: &[f64; 3]) -> f64 {
+    inner(w[1], w[1]) * x + inner(w[0], w[2])
+}
+
+#[test]
+fn an_element_passed_twice_gets_its_adjoint_summed() {
+    let w = [0.5, 0.9, -0.4];
+    let (_, (dx, dw)) = same_element_twice_grad(1.5, &w);
+    let mut g = vec![dx];
+    g.extend(dw);
+    let report = grad::check_gradient(
+        |p| same_element_twice(p[0], &[p[1], p[2], p[3]]),
+        &[1.5, w[0], w[1], w[2]],
+        &g,
+        1e-7,
+    );
+    assert!(report.is_ok(), "{}", report.unwrap_err());
+}

@@ -262,3 +262,35 @@ fn raw_identifiers_are_names_like_any_other() {
     assert_eq!(v.to_bits(), r#match(0.5, 2.0).to_bits());
     assert_eq!((d_type, d_loop), (2.0 * 1f64.cos(), 0.5 * 1f64.cos()));
 }
+
+// Regression (found by the differential fuzzer): folding `−(−v)` to `v` in derivative code
+// reached through a value of an arm to one the reverse sweep had not made available there.
+differentiate! {
+    fn negated_twice_in_an_arm / negated_twice_in_an_arm_grad / negated_twice_in_an_arm_jvp (x, y) {
+        if x > 0.79 {
+            return y * y;
+        }
+        let v = x.tanh();
+        (-v).atan2(y) * (-v).atan2(y) + v
+    }
+    at [0.3, 0.7], [0.9, 0.2], [-0.5, -1.1]
+}
+
+// Regression (found by the differential fuzzer): the reverse sweep replayed `if v < m` by
+// reading `m` again after the branch had changed it, and took the other arm — a silently
+// wrong gradient. The condition's operands are now read once.
+differentiate! {
+    fn branch_on_a_variable_the_branch_changes / branch_on_a_variable_the_branch_changes_grad / branch_on_a_variable_the_branch_changes_jvp (x, y; n: usize) {
+        let v = x.tanh();
+        let mut m = x.sin();
+        if v < m {
+            for _ in 0..n {
+                m += 0.5;
+            }
+        } else {
+            m -= m - y.cos();
+        }
+        (m / (x * x + 0.5)).tanh() * x
+    }
+    at [0.4, 0.3; 3], [-0.6, 0.3; 4], [1.1, -0.7; 2]
+}

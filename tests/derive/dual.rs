@@ -148,7 +148,11 @@ impl D {
     pub fn log(self, base: D) -> D {
         self.ln() / base.ln()
     }
+    /// 0 at the origin, as `#[derive_grad]`'s convention says.
     pub fn atan2(self, x: D) -> D {
+        if self.re() == 0.0 && x.re() == 0.0 {
+            return D::constant(self.re().atan2(x.re()));
+        }
         D(self.0.atan2(x.0))
     }
     pub fn hypot(self, other: D) -> D {
@@ -163,14 +167,32 @@ impl D {
     pub fn signum(self) -> D {
         D::constant(self.re().signum())
     }
+    /// Half to each operand on a tie, as `#[derive_grad]`'s convention says.
     pub fn max(self, other: D) -> D {
-        if self.re() >= other.re() { self } else { other }
+        if self.re() == other.re() {
+            D(Dual64::new(
+                self.re(),
+                f64::midpoint(self.eps(), other.eps()),
+            ))
+        } else if self.re() > other.re() {
+            self
+        } else {
+            other
+        }
     }
+    /// Half to each operand on a tie.
     pub fn min(self, other: D) -> D {
-        if self.re() <= other.re() { self } else { other }
+        -((-self).max(-other))
     }
+    /// The bound that acts gets the derivative; `x` gets it for `lo ≤ x ≤ hi`.
     pub fn clamp(self, lo: D, hi: D) -> D {
-        self.max(lo).min(hi)
+        if self.re() < lo.re() {
+            lo
+        } else if self.re() > hi.re() {
+            hi
+        } else {
+            self
+        }
     }
     pub fn floor(self) -> D {
         D::constant(self.re().floor())
@@ -277,5 +299,11 @@ impl grad::Real for D {
             log10 log2 ln_1p sqrt cbrt recip abs signum floor ceil round trunc fract
             to_degrees to_radians;
         binary atan2 log powf hypot max min
+    }
+}
+
+impl std::iter::Sum for D {
+    fn sum<I: Iterator<Item = D>>(iter: I) -> D {
+        iter.fold(D::constant(0.0), |a, b| a + b)
     }
 }

@@ -178,3 +178,46 @@ fn a_loop_with_every_parameter_coupled_matches_differences_of_the_gradient() {
         }
     }
 }
+
+/// Regression (found by the differential fuzzer): forward mode over the gradient folded
+/// `−(−t)` to `t`, reaching past the hoisted tangent `−t` of a value of an arm to `t`, which
+/// only the arm had.
+#[derive_grad(hessian)]
+pub fn hoisted_negation<T: grad::Real>(x0: T, x1: T, n: usize) -> T {
+    for _ in 0..n {
+        if x1 > T::from_f64(-0.49) {
+            return T::sin(if x0 >= x1 { x1.ceil() } else { x1 }).powi(1);
+        }
+    }
+    let v6 = -T::sin(x0) - (-x1);
+    (-T::from_f64(1.56) - T::from_f64(-1.57) * v6).atan2(
+        T::from_f64(0.3)
+            / ((x1 * T::from_i32(n as i32) + T::one()) * (x1 * T::from_i32(n as i32) + T::one())
+                + T::from_f64(0.5)),
+    )
+}
+
+#[test]
+fn a_hoisted_negated_tangent_is_not_folded_away() {
+    for (x0, x1) in [(0.3, -0.7), (0.2, 0.4)] {
+        let (_, _, h) = hoisted_negation_hessian(x0, x1, 2);
+        let step = 1e-5;
+        for j in 0..2 {
+            let at = |s: f64| {
+                let mut p = [x0, x1];
+                p[j] += s * step;
+                let g = hoisted_negation_grad(p[0], p[1], 2).1;
+                [g.0, g.1]
+            };
+            let (up, down) = (at(1.0), at(-1.0));
+            for i in 0..2 {
+                let numeric = (up[i] - down[i]) / (2.0 * step);
+                assert!(
+                    (h[i][j] - numeric).abs() <= 1e-5 * numeric.abs().max(1.0),
+                    "H[{i}][{j}] = {} vs {numeric}",
+                    h[i][j]
+                );
+            }
+        }
+    }
+}

@@ -176,3 +176,18 @@ fn wrt_restricts_grad_only_and_the_pullback_fills_every_buffer() {
     weighted_pullback(3.0, 2.0, 1.0, &mut dx, &mut dw);
     assert_eq!((dx, dw), (12.0, 9.0));
 }
+
+/// `atan2` at the origin, where it has no derivative: 0, as `hypot` (found by the
+/// differential fuzzer as a NaN that forward mode spread through a zero tangent).
+#[derive_grad(jvp)]
+fn angle(y: f64, x: f64) -> f64 {
+    y.atan2(x)
+}
+
+#[test]
+fn atan2_at_the_origin_has_derivative_zero() {
+    assert_eq!(angle_grad(0.0, 0.0).1, (0.0, 0.0));
+    assert_eq!(angle_jvp(0.0, 0.0, 1.0, 0.0).1, 0.0);
+    let (_, (dy, dx)) = angle_grad(1.0, 1.0);
+    assert_eq!((dy, dx), (0.5, -0.5));
+}

@@ -371,3 +371,22 @@ fn array_pullbacks_accumulate_into_buffers() {
     assert_eq!(dx, [9.0, 11.0, 13.0]);
     assert_eq!(dy, vec![2.0, 4.0, 6.0]);
 }
+
+/// Regression (found by the differential fuzzer): a heap tape of a loop over `1..4` reserved
+/// `4.saturating_sub(1)`, an integer of ambiguous type.
+#[derive_grad]
+fn literal_bounds_not_from_zero(x: f64, n: usize) -> f64 {
+    let mut s = x;
+    for i in 1..4 {
+        for _ in 0..n {
+            s = s * x + (i as f64);
+        }
+    }
+    s
+}
+
+#[test]
+fn a_tape_reserved_for_a_literal_range_not_starting_at_zero() {
+    let (_, d) = literal_bounds_not_from_zero_grad(0.7, 2);
+    numeric(|p| literal_bounds_not_from_zero(p[0], 2), &[0.7], &[d]);
+}

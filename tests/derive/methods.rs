@@ -141,3 +141,24 @@ mod ternary {
         }
     }
 }
+
+/// Regression (found by the differential fuzzer): a literal the derivative code folded to a
+/// negative constant was printed unsuffixed as a method receiver, `(-0.47).mul_add(…)`, whose
+/// float type Rust cannot infer.
+#[grad::derive_grad]
+fn folded_negative_receiver(x: f64) -> f64 {
+    let mut m = x;
+    for _ in 0..2 {
+        m = (0.68_f64 - 1.15_f64).mul_add(m - x, x) * m;
+    }
+    m
+}
+
+#[test]
+fn a_folded_negative_literal_can_receive_a_method() {
+    let (_, d) = folded_negative_receiver_grad(0.8);
+    let h = 1e-6;
+    let numeric =
+        (folded_negative_receiver(0.8 + h) - folded_negative_receiver(0.8 - h)) / (2.0 * h);
+    assert!((d - numeric).abs() < 1e-6, "{d} vs {numeric}");
+}

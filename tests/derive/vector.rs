@@ -246,3 +246,88 @@ fn f32_vector_outputs() {
     let e = 1.0f32.exp();
     assert_eq!(j, [[0.5, 1.5], [e, -e]]);
 }
+
+/// Regression (found by the differential fuzzer): `return [a, b]` inside a loop gave the
+/// returned array's adjoint no shape (`zeros_like(&Default::default())`) and zeroed it as a
+/// scalar (`d = 0.0`).
+#[derive_grad]
+pub fn returns_an_array_from_a_loop(x: f64, n: usize) -> [f64; 2] {
+    let mut m = x;
+    for _ in 0..n {
+        if m > 3.0 {
+            return [m, m * x];
+        }
+        m *= x;
+    }
+    [m, x]
+}
+
+#[test]
+fn a_vector_returned_from_inside_a_loop() {
+    for (x, n) in [(1.7, 4), (1.2, 2), (0.5, 3)] {
+        let (value, j) = returns_an_array_from_a_loop_jacobian(x, n);
+        assert_eq!(value, returns_an_array_from_a_loop(x, n));
+        let h = 1e-6;
+        let (up, down) = (
+            returns_an_array_from_a_loop(x + h, n),
+            returns_an_array_from_a_loop(x - h, n),
+        );
+        for i in 0..2 {
+            let numeric = (up[i] - down[i]) / (2.0 * h);
+            assert!(
+                (j[i][0] - numeric).abs() < 1e-6 * numeric.abs().max(1.0),
+                "{j:?}"
+            );
+        }
+    }
+}
+
+/// Regression (found by the differential fuzzer): the tangent of the placeholder an arm that
+/// returned yields was `zeros_like(&Default::default())`, which does not type-check.
+#[derive_grad(jvp)]
+#[allow(clippy::collapsible_if, reason = "the nesting is what is tested")]
+pub fn returns_an_array_from_a_nested_branch(x: f64, y: f64) -> [f64; 2] {
+    let v = x * y;
+    if x < y {
+        if v > 0.08 {
+            return [v, v.sin()];
+        }
+    }
+    [v, y]
+}
+
+#[test]
+fn a_vector_returned_from_a_nested_branch_in_forward_mode() {
+    for (x, y) in [(0.5, 0.7), (0.1, 0.2), (2.0, 1.0)] {
+        let (_, j) = returns_an_array_from_a_nested_branch_jacobian(x, y);
+        let (value, t) = returns_an_array_from_a_nested_branch_jvp(x, y, 1.0, -2.0);
+        assert_eq!(value, returns_an_array_from_a_nested_branch(x, y));
+        for i in 0..2 {
+            assert!((t[i] - (j[i][0] - 2.0 * j[i][1])).abs() < 1e-14);
+        }
+    }
+}
+
+/// Regression (found by the differential fuzzer): a row of the Jacobian turned NaN when
+/// another output had a singular local derivative (`∛0`): its zero seed times `∞` gave NaN,
+/// and the NaN flowed into the adjoints every row shares. A zero upstream now contributes
+/// exactly zero through a singular derivative ("strong zero").
+#[derive_grad(jvp)]
+pub fn kink_in_another_row(x: f64, y: f64) -> [f64; 2] {
+    let s = x * y;
+    let flat = (y.tanh() * 0.1).floor() + 1.0; // 0 near y = 0, locally constant
+    [s, (flat * s).cbrt() + x]
+}
+
+#[test]
+fn a_singular_derivative_in_one_row_leaves_the_others_finite() {
+    let (_, j) = kink_in_another_row_jacobian(0.0, 0.5);
+    assert_eq!(j[0], [0.5, 0.0]);
+    assert!(
+        j[1][0].is_infinite(),
+        "∂∛(xy)/∂x at x = 0 is infinite: {:?}",
+        j[1]
+    );
+    let (_, t) = kink_in_another_row_jvp(0.0, 0.5, 0.0, 1.0);
+    assert_eq!(t[0], 0.0);
+}

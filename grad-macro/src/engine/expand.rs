@@ -158,9 +158,8 @@ fn differentiate(cx: &Context<'_>, primal: &Function) -> Result<TokenStream, Str
 fn optimize(f: &mut Function, roots: &[VarId], what: &str) -> Result<(), String> {
     dce(f, &[], roots);
     fuse(f);
-    verify(f).map_err(|e| format!("{what} IR: {e}"))?;
     debug_ir(what, f);
-    Ok(())
+    verify(f).map_err(|e| format!("{what} IR: {e}"))
 }
 
 /// The forward-mode IR, checked.

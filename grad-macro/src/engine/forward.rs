@@ -408,10 +408,13 @@ impl Fwd<'_> {
                     else {
                         continue;
                     };
-                    let term = match partial {
+                    let mut term = match partial {
                         Partial::Times(p) => self.b.add(Op::Mul, vec![p, ta], ty, span),
                         Partial::Over(p) => self.b.add(Op::Div, vec![ta, p], ty, span),
                     };
+                    if rules::singular(node.op, i) {
+                        term = rules::strong_zero(&mut self.b, ta, term, ty, span);
+                    }
                     sum = Some(match sum {
                         None => term,
                         Some(s) => self.b.add(Op::Add, vec![s, term], ty, span),
@@ -436,6 +439,10 @@ impl Fwd<'_> {
         if node.op == Op::Ref {
             let inner = self.zero_like(node.args[0]);
             return self.b.add(Op::Ref, vec![inner], ty, span);
+        }
+        if node.op == Op::Undef {
+            // The tangent of a placeholder (the value of an arm that returned) is one too.
+            return self.value(n);
         }
         if ty.is_array() {
             // A constant array is rebuilt from a zero (`[0.0; 4]`, `vec![0.0; n]`): it reads

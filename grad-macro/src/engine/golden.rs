@@ -48,6 +48,10 @@ fn golden_expansions() {
         })
         .collect();
     inputs.sort();
+    // `GRAD_EXPAND_ONLY=name` expands one input (with `GRAD_DEBUG_IR`, to read its IR alone).
+    if let Ok(only) = std::env::var("GRAD_EXPAND_ONLY") {
+        inputs.retain(|p| p.file_stem().is_some_and(|s| s.to_string_lossy() == only));
+    }
     assert!(!inputs.is_empty(), "no golden inputs");
     let mut stale = Vec::new();
     for input in inputs {

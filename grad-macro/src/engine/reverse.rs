@@ -385,10 +385,13 @@ impl Rev<'_> {
             let Some(partial) = rules::partial(node.op, i, &mut Cx { rev: self, n }) else {
                 continue;
             };
-            let contribution = match partial {
+            let mut contribution = match partial {
                 Partial::Times(p) => self.b.add(Op::Mul, vec![d, p], node.ty, node.span),
                 Partial::Over(p) => self.b.add(Op::Div, vec![d, p], node.ty, node.span),
             };
+            if rules::singular(node.op, i) {
+                contribution = rules::strong_zero(&mut self.b, d, contribution, node.ty, node.span);
+            }
             let contribution = self.convert(contribution, node.ty, self.p.node(arg).ty, node.span);
             self.contribute(arg, contribution);
         }
@@ -418,15 +421,19 @@ impl Rev<'_> {
                 buffers.push(BufferArg::Discard(ty));
                 continue;
             };
-            let buffer = BufferArg::Var(var, path.clone());
-            if buffers.contains(&buffer) && path.is_empty() && !ty.is_array() {
+            // Any two places in one variable may alias (`g(w[i], w[j])`, `g(w[1], w[1])`).
+            let aliased = buffers
+                .iter()
+                .any(|b| matches!(b, BufferArg::Var(v, _) if *v == var));
+            if aliased {
                 let extra = self.b.f.add_var("d_", ty, VarKind::Local);
                 self.b.f.vars[extra.index()].of = Some(arg);
-                self.b.push(Stmt::Decl(extra, None));
-                repeats.push((var, extra));
+                let init = ty.is_array().then(|| self.zeros_of(arg, self.b.depth()));
+                self.b.push(Stmt::Decl(extra, init));
+                repeats.push((var, path, extra));
                 buffers.push(BufferArg::Var(extra, Vec::new()));
             } else {
-                buffers.push(buffer);
+                buffers.push(BufferArg::Var(var, path));
             }
         }
         self.b.push(Stmt::Pullback(PullbackCall {
@@ -436,9 +443,18 @@ impl Rev<'_> {
             buffers,
             span: node.span,
         }));
-        for (var, extra) in repeats {
+        for (var, path, extra) in repeats {
             let value = self.read(extra, node.span);
-            self.b.push(Stmt::Assign(var, AssignOp::Add, value));
+            if path.is_empty() {
+                self.b.push(Stmt::Assign(var, AssignOp::Add, value));
+            } else {
+                self.b.push(Stmt::Store(Store {
+                    var,
+                    path,
+                    op: AssignOp::Add,
+                    value,
+                }));
+            }
         }
     }
 
@@ -568,7 +584,14 @@ impl Rev<'_> {
             self.contribute(x, d);
         }
         if op == AssignOp::Set {
-            let zero = self.zero(self.b.f.var(dv).ty, span);
+            let ty = self.b.f.var(dv).ty;
+            let zero = if ty.is_array() {
+                // Zeros shaped like the adjoint itself.
+                let current = self.read(dv, span);
+                self.b.add(Op::Zeros, vec![current], ty, span)
+            } else {
+                self.zero(ty, span)
+            };
             self.b.push(Stmt::Assign(dv, AssignOp::Set, zero));
         }
     }
@@ -992,12 +1015,15 @@ impl Rev<'_> {
         let LoopKind::Range { start, end, .. } = &l.kind else {
             return None;
         };
-        if self.p.int_lit(*start) == Some(0) {
-            return Some(*end);
+        match (self.p.int_lit(*start), self.p.int_lit(*end)) {
+            (Some(0), _) => return Some(*end),
+            (Some(a), Some(b)) => return Some(self.b.int((b - a).max(0), Span::call_site())),
+            _ => {}
         }
-        let sym = self.b.f.intern(quote::quote!(saturating_sub));
+        // A path, so that literal bounds are not of an ambiguous integer type.
+        let sym = self.b.f.intern(quote::quote!(usize::saturating_sub));
         Some(self.b.floating(
-            Op::Method(sym),
+            Op::ConstCall(sym),
             vec![*end, *start],
             Ty::Int,
             Span::call_site(),

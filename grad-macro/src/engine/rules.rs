@@ -35,6 +35,28 @@ pub trait RuleCx {
     fn span(&self) -> Span;
 }
 
+/// Whether ∂ node / ∂ operand i can be infinite where the value is finite (`√x` at 0, `∛x`
+/// at 0, `asin`/`acos` at ±1, `acosh` at 1, `x.powf(y)` at x = 0). Such a derivative is
+/// multiplied by a "strong zero": a zero upstream adjoint (or tangent) contributes exactly
+/// zero instead of `0 · ∞ = NaN`, so a kink that the result does not depend on, or another
+/// row of a Jacobian, cannot turn the gradient into NaN.
+pub fn singular(op: Op, i: usize) -> bool {
+    matches!(
+        (op, i),
+        (
+            Op::Math(Math::Sqrt | Math::Cbrt | Math::Asin | Math::Acos | Math::Acosh),
+            _
+        ) | (Op::Math(Math::Powf), 0)
+    )
+}
+
+/// `if d == 0 { 0 } else { product }`, for the product of `d` and a singular derivative.
+pub fn strong_zero(b: &mut Builder, d: NodeId, product: NodeId, ty: Ty, span: Span) -> NodeId {
+    let zero = b.float(0.0, ty.float_ty().unwrap_or(FloatTy::F64), span);
+    let vanishes = b.add(Op::Cmp(Cmp::Eq), vec![d, zero], Ty::Bool, span);
+    b.add(Op::Select, vec![vanishes, zero, product], ty, span)
+}
+
 /// Whether ∂ node / ∂ operand i can be non-zero (decides activity without building
 /// anything).
 pub fn passes_derivative(f: &Function, node: NodeId, i: usize) -> bool {
@@ -167,12 +189,15 @@ fn math(m: Math, i: usize, r: &mut R<'_>) -> Option<Partial> {
             Over(r.add(one, sq))
         }
         (Math::Atan2, k) => {
-            // d atan2(y, x) = (x·dy − y·dx) / (x² + y²)
+            // d atan2(y, x) = (x·dy − y·dx) / (x² + y²); 0 at the origin, where it has none.
             let (y, x) = (r.arg(0), r.arg(1));
             let (yy, xx) = (r.mul(y, y), r.mul(x, x));
             let norm = r.add(xx, yy);
             let top = if k == 0 { x } else { r.neg(y) };
-            Times(r.div(top, norm))
+            let zero = r.c(0.0);
+            let at_origin = r.cmp(Cmp::Eq, norm, zero, Ty::Bool);
+            let slope = r.div(top, norm);
+            Times(r.select(at_origin, zero, slope))
         }
         (Math::Sinh, _) => {
             let a = r.arg(0); //                        d sinh a = cosh a · da

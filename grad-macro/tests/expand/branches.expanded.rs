@@ -23,7 +23,7 @@ fn root_grad(x: f64) -> (f64, f64) {
     let mut d_x = 0.0;
     if x > 0.0 {
         let d_t0 = d_out;
-        d_x += d_t0 * (0.5 / t0);
+        d_x += if d_t0 == 0.0 { 0.0 } else { d_t0 * (0.5 / t0) };
     }
     (out, d_x)
 }
@@ -43,7 +43,7 @@ fn root_pullback(x: f64, d_out: f64, d_x: &mut f64) {
     }
     if x > 0.0 {
         let d_t0 = d_out;
-        *d_x += d_t0 * (0.5 / t0);
+        *d_x += if d_t0 == 0.0 { 0.0 } else { d_t0 * (0.5 / t0) };
     }
 }
 fn early(x: f64, y: f64) -> f64 {
@@ -85,7 +85,7 @@ fn early_grad(x: f64, y: f64) -> (f64, (f64, f64)) {
         let d_t1 = d_out;
         let d_s = d_t1 * y;
         d_y += d_t1 * s;
-        d_x += d_s * (0.5 / s);
+        d_x += if d_s == 0.0 { 0.0 } else { d_s * (0.5 / s) };
     }
     (out, (d_x, d_y))
 }
@@ -112,7 +112,7 @@ fn early_pullback(x: f64, y: f64, d_out: f64, d_x: &mut f64, d_y: &mut f64) {
         let d_t2 = d_out;
         let d_s = d_t2 * y;
         *d_y += d_t2 * s;
-        *d_x += d_s * (0.5 / s);
+        *d_x += if d_s == 0.0 { 0.0 } else { d_s * (0.5 / s) };
     }
 }
 fn piecewise(x: f64) -> f64 {

@@ -195,7 +195,7 @@ fn prefix_grad(x: &[f64; 4]) -> (f64, [f64; 4]) {
         let d_t3 = d_t5 * t4;
         let d_t4 = d_t5 * t3;
         d_p[1] += d_t4;
-        let d_t6 = d_t3 * (0.5 / t3);
+        let d_t6 = if d_t3 == 0.0 { 0.0 } else { d_t3 * (0.5 / t3) };
         d_p[3] += d_t6;
     } else {
         let d_t7 = d_out;
@@ -246,7 +246,7 @@ fn prefix_pullback(x: &[f64; 4], d_out: f64, d_x: &mut [f64; 4]) {
         let d_t3 = d_t5 * t4;
         let d_t4 = d_t5 * t3;
         d_p[1] += d_t4;
-        let d_t6 = d_t3 * (0.5 / t3);
+        let d_t6 = if d_t3 == 0.0 { 0.0 } else { d_t3 * (0.5 / t3) };
         d_p[3] += d_t6;
     } else {
         let d_t7 = d_out;
@@ -291,12 +291,13 @@ fn prefix_jvp(x: &[f64; 4], t_x: [f64; 4]) -> (f64, f64) {
     }
     let t5 = p[3];
     let (out, t_out) = if t5 > 1.0 {
-        let t6 = p[3].sqrt();
-        let t7 = 0.5 / t6 * t_p[3];
-        let t8 = p[1];
-        let t9 = t6 * t8;
-        let t10 = t8 * t7 + t6 * t_p[1];
-        (t9, t10)
+        let t6 = t_p[3];
+        let t7 = p[3].sqrt();
+        let t8 = if t6 == 0.0 { 0.0 } else { 0.5 / t7 * t6 };
+        let t9 = p[1];
+        let t10 = t7 * t9;
+        let t11 = t9 * t8 + t7 * t_p[1];
+        (t10, t11)
     } else {
         (p[1], t_p[1])
     };

@@ -37,7 +37,12 @@ fn softclip_grad<T: grad::Real>(x: T, y: T) -> (T, (T, T)) {
         let d_t7 = d_out;
         let d_t6 = d_t7 * y;
         d_y += d_t7 * t6;
-        d_s += d_t6 * (<T as ::grad::Real>::from_f64(0.5) / t6);
+        d_s
+            += if d_t6 == <T as ::grad::Real>::zero() {
+                <T as ::grad::Real>::zero()
+            } else {
+                d_t6 * (<T as ::grad::Real>::from_f64(0.5) / t6)
+            };
     } else {
         let d_t8 = d_out;
         d_s
@@ -97,7 +102,12 @@ fn softclip_pullback<T: grad::Real>(x: T, y: T, d_out: T, d_x: &mut T, d_y: &mut
         let d_t8 = d_out;
         let d_t6 = d_t8 * y;
         *d_y += d_t8 * t6;
-        d_s += d_t6 * (<T as ::grad::Real>::from_f64(0.5) / t6);
+        d_s
+            += if d_t6 == <T as ::grad::Real>::zero() {
+                <T as ::grad::Real>::zero()
+            } else {
+                d_t6 * (<T as ::grad::Real>::from_f64(0.5) / t6)
+            };
     } else {
         let d_t7 = d_out;
         d_s
@@ -165,7 +175,11 @@ fn softclip_hessian<T: grad::Real>(x: T, y: T) -> (T, [T; 2], [[T; 2]; 2]) {
         let mut t16 = <T as ::grad::Real>::zero();
         let out = if s > t12 {
             t13 = s.sqrt();
-            t14 = <T as ::grad::Real>::from_f64(0.5) / t13 * t_s;
+            t14 = if t_s == <T as ::grad::Real>::zero() {
+                <T as ::grad::Real>::zero()
+            } else {
+                <T as ::grad::Real>::from_f64(0.5) / t13 * t_s
+            };
             let t15 = t13 * y;
             t15
         } else {
@@ -185,8 +199,20 @@ fn softclip_hessian<T: grad::Real>(x: T, y: T) -> (T, [T; 2], [[T; 2]; 2]) {
             t_d_y += d_t15 * t14;
             let t17 = <T as ::grad::Real>::from_f64(0.5) / t13;
             let t18 = -t17 / t13 * t14;
-            d_s += d_t13 * t17;
-            t_d_s += t17 * t_d_t13 + d_t13 * t18;
+            let t19 = d_t13 * t17;
+            let t20 = t17 * t_d_t13 + d_t13 * t18;
+            d_s
+                += if d_t13 == <T as ::grad::Real>::zero() {
+                    <T as ::grad::Real>::zero()
+                } else {
+                    t19
+                };
+            t_d_s
+                += if d_t13 == <T as ::grad::Real>::zero() {
+                    <T as ::grad::Real>::zero()
+                } else {
+                    t20
+                };
         } else {
             let d_t16 = d_out;
             d_s
@@ -214,13 +240,13 @@ fn softclip_hessian<T: grad::Real>(x: T, y: T) -> (T, [T; 2], [[T; 2]; 2]) {
         let t_d_t10 = t_d_s;
         let d_t6 = d_t10 * t5;
         let t_d_t6 = t5 * t_d_t10;
-        let t19 = <T as ::grad::Real>::from_f64(2.0) * x * t_x;
-        let t20 = <T as ::grad::Real>::from_f64(3.0) * t19;
+        let t21 = <T as ::grad::Real>::from_f64(2.0) * x * t_x;
+        let t22 = <T as ::grad::Real>::from_f64(3.0) * t21;
         let mut d_x = d_t6 * t8;
-        let mut t_d_x = t8 * t_d_t6 + d_t6 * t20;
-        let t21 = -t2 * t1;
+        let mut t_d_x = t8 * t_d_t6 + d_t6 * t22;
+        let t23 = -t2 * t1;
         let d_t0 = d_t2 * t3;
-        let t_d_t0 = t3 * t_d_t2 + d_t2 * t21;
+        let t_d_t0 = t3 * t_d_t2 + d_t2 * t23;
         d_x += d_t0 * y;
         t_d_x += y * t_d_t0 + d_t0 * t_y;
         d_y += d_t0 * x;
@@ -282,7 +308,11 @@ fn softclip_jvp<T: grad::Real>(x: T, y: T, t_x: T, t_y: T) -> (T, T) {
     let t9 = T::zero();
     let (out, t_out) = if s > t9 {
         let t10 = s.sqrt();
-        let t11 = <T as ::grad::Real>::from_f64(0.5) / t10 * t_s;
+        let t11 = if t_s == <T as ::grad::Real>::zero() {
+            <T as ::grad::Real>::zero()
+        } else {
+            <T as ::grad::Real>::from_f64(0.5) / t10 * t_s
+        };
         let t12 = t10 * y;
         let t13 = y * t11 + t10 * t_y;
         (t12, t13)

@@ -264,9 +264,14 @@ impl Emitter<'_> {
                 FloatTy::F64 => Some(Literal::f64_suffixed(v)),
                 _ => None,
             };
-            if let Some(mut lit) = suffixed.filter(|_| v.is_finite() && v >= 0.0) {
+            if let Some(mut lit) = suffixed.filter(|_| v.is_finite()) {
                 lit.set_span(node.span);
-                return quote!(#lit);
+                // `(-0.5_f64).abs()`: the sign belongs to the receiver.
+                return if v.is_sign_negative() {
+                    quote!((#lit))
+                } else {
+                    quote!(#lit)
+                };
             }
         }
         self.operand(n, Prec::Atom)

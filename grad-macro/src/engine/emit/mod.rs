@@ -11,8 +11,8 @@ mod expr;
 mod names;
 
 use crate::engine::ir::{
-    Adapter, AssignOp, Block, Branch, BufferArg, Function, LoopKind, NodeId, Op, Selector, Stmt,
-    VarId, VarKind,
+    Adapter, AssignOp, Block, Branch, BufferArg, FloatTy, Function, LoopKind, NodeId, Op, Selector,
+    Stmt, Ty, VarId, VarKind,
 };
 use names::Names;
 use proc_macro2::{Ident, TokenStream};
@@ -293,12 +293,29 @@ impl<'f> Emitter<'f> {
             Op::Add => Some(quote!(+=)),
             _ => None,
         };
-        if let Some(op) = compound
+        let reads_v = |i: usize| {
+            self.inline[node.args[i].index()] && self.f.node(node.args[i]).op == Op::ReadVar(v)
+        };
+        if let Some(op) = &compound
             && self.inline[x.index()]
-            && self.inline[node.args[0].index()]
-            && self.f.node(node.args[0]).op == Op::ReadVar(v)
+            && reads_v(0)
         {
             let rhs = self.expr(node.args[1]);
+            return quote!(#target #op #rhs;);
+        }
+        // `v = b * v` is `v *= b` bit for bit for `f64`/`f32`, whose `+` and `*` commute
+        // exactly (a generic float need not).
+        let concrete = matches!(
+            node.ty,
+            Ty::Float(FloatTy::F64 | FloatTy::F32 | FloatTy::Lit)
+        );
+        if matches!(node.op, Op::Add | Op::Mul)
+            && let Some(op) = &compound
+            && concrete
+            && self.inline[x.index()]
+            && reads_v(1)
+        {
+            let rhs = self.expr(node.args[0]);
             return quote!(#target #op #rhs;);
         }
         let value = self.expr(x);
@@ -802,7 +819,9 @@ impl<'f> Count<'f> {
         self.uses[i].push(at);
         self.in_condition[i] |= condition;
         let node = self.f.node(n);
-        if !self.bound[i] && !node.op.is_leaf() {
+        // A node printed where used (unbound, or a condition printed at every use) reads its
+        // operands there.
+        if (!self.bound[i] || node.op.is_cheap()) && !node.op.is_leaf() {
             for &a in &node.args.clone() {
                 self.reference(a, at, condition || node.op.is_cheap());
             }

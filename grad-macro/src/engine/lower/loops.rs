@@ -198,9 +198,9 @@ impl Lowerer<'_> {
                 .f
                 .add_var("returned_value", self.ret_ty, VarKind::Local);
             let flag = self.b.f.add_var("returned", Ty::Bool, VarKind::Local);
-            let undef = self.undef(self.ret_ty, span);
+            let placeholder = self.ret_placeholder(span);
             let no = self.b.bool(false, span);
-            self.b.push_at(1, Stmt::Decl(ret, Some(undef)));
+            self.b.push_at(1, Stmt::Decl(ret, Some(placeholder)));
             self.b.push_at(1, Stmt::Decl(flag, Some(no)));
             self.ret_vars = Some((ret, flag));
             (ret, flag)

@@ -85,6 +85,7 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Option
         ret_vars: None,
         ret_ty: sig.ret_kind(),
         float: sig.float.clone(),
+        outputs: sig.outputs.as_ref().map(quote::ToTokens::to_token_stream),
     };
     if let Some(float) = &sig.float {
         // The generic float type is symbol 0, which the signature's types refer to.
@@ -170,6 +171,8 @@ struct Lowerer<'e> {
     ret_ty: Ty,
     /// The generic float type `T`, if the function has one.
     float: Option<syn::Ident>,
+    /// `M` of a function returning `[f64; M]`.
+    outputs: Option<proc_macro2::TokenStream>,
 }
 
 impl Lowerer<'_> {
@@ -292,6 +295,21 @@ impl Lowerer<'_> {
 
     fn undef(&mut self, ty: Ty, span: Span) -> NodeId {
         self.b.leaf(Op::Undef, ty, span)
+    }
+
+    /// The value a returned value starts from before a `return` inside a loop sets it: a
+    /// value of the function's return type, `[0.0; M]` for an array (whose adjoint needs a
+    /// shape).
+    fn ret_placeholder(&mut self, span: Span) -> NodeId {
+        match (self.ret_ty, &self.outputs) {
+            (Ty::Array(super::ir::Elem::Float(f), 1), Some(m)) => {
+                let zero = self.b.float(0.0, f, span);
+                let len = self.b.f.intern(m.clone());
+                self.b
+                    .add_at(1, Op::Repeat(len), vec![zero], self.ret_ty, span)
+            }
+            _ => self.undef(self.ret_ty, span),
+        }
     }
 
     /// Placeholder value after an error, so lowering can go on and find more errors.

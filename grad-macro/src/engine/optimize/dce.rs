@@ -9,7 +9,7 @@
 //! branches or loops left empty are removed.
 
 use crate::engine::ir::{
-    Adapter, Block, Function, LoopKind, NodeId, Op, Selector, Stmt, VarId, VarKind,
+    Adapter, Block, BufferArg, Function, LoopKind, NodeId, Op, Selector, Stmt, Ty, VarId, VarKind,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -46,7 +46,8 @@ pub fn dce(f: &mut Function, nodes: &[NodeId], vars: &[VarId]) {
         }
         work = more.into_iter().map(Item::Node).collect();
     }
-    sweep(&mut f.body, &live);
+    let types: Vec<Ty> = f.vars.iter().map(|v| v.ty).collect();
+    sweep(&mut f.body, &live, &types);
     f.hoisted.retain(|n| live.nodes.contains(n));
 }
 
@@ -210,17 +211,31 @@ fn structure(block: &Block, live: &Live, out: &mut Vec<NodeId>) {
     }
 }
 
-fn sweep(block: &mut Block, live: &Live) {
+fn sweep(block: &mut Block, live: &Live, types: &[Ty]) {
     block.stmts.retain(|s| keeps(s, live));
     for stmt in &mut block.stmts {
         match stmt {
             Stmt::Loop(l) => {
                 if let LoopKind::While { header, .. } = &mut l.kind {
-                    sweep(header, live);
+                    sweep(header, live, types);
                 }
-                sweep(&mut l.body, live);
+                sweep(&mut l.body, live, types);
                 if l.trips.is_some_and(|t| !live.nodes.contains(&t)) {
                     l.trips = None;
+                }
+            }
+            // A buffer nothing reads any more is a scratch value: its declaration is gone.
+            Stmt::Pullback(call) => {
+                for buffer in &mut call.buffers {
+                    if let BufferArg::Var(v, path) = buffer
+                        && !live.vars.contains(v)
+                    {
+                        let mut ty = types[v.index()];
+                        for _ in path.iter() {
+                            ty = ty.element();
+                        }
+                        *buffer = BufferArg::Discard(ty);
+                    }
                 }
             }
             Stmt::Branch(branch) => {
@@ -240,7 +255,7 @@ fn sweep(block: &mut Block, live: &Live) {
                         k += 1;
                         keep[k - 1]
                     });
-                    sweep(&mut arm.block, live);
+                    sweep(&mut arm.block, live, types);
                 }
             }
             _ => {}

@@ -24,7 +24,9 @@ pub enum Folded {
     Neg(NodeId),
 }
 
-/// Tries the exact rewrites for `op(args)` of type `ty`.
+/// Tries the exact rewrites for `op(args)` of type `ty`. A rewrite returns only literals and
+/// the operands themselves, never their operands: those need not be available where the new
+/// node is built.
 pub fn fold(f: &Function, op: Op, args: &[NodeId], ty: Ty) -> Folded {
     let float = |i: usize| args.get(i).and_then(|&a| f.float_lit(a));
     let int = |i: usize| args.get(i).and_then(|&a| f.int_lit(a));
@@ -42,11 +44,9 @@ pub fn fold(f: &Function, op: Op, args: &[NodeId], ty: Ty) -> Folded {
             if let Some(v) = int(0).and_then(i128::checked_neg) {
                 return Folded::Int(v);
             }
-            // −(−x) = x exactly.
-            let inner = f.node(args[0]);
-            if inner.op == Op::Neg {
-                return Folded::To(inner.args[0]);
-            }
+            // −(−x) = x is exact, but it would reach through `−x` to a value that may not be
+            // available where the outer negation is built (a value of an arm, hoisted only
+            // as `−x`): it is left to rustc.
             Folded::No
         }
         Op::Add | Op::Sub | Op::Mul | Op::Div => {

@@ -1,0 +1,32 @@
+//! Generates the random programs of the differential test (`tests/differential.rs`):
+//! `GRAD_FUZZ_PROGRAMS` programs (default 1 000) from `GRAD_FUZZ_SEED` (default 1).
+
+#[path = "src/program.rs"]
+#[allow(dead_code)]
+mod program;
+
+fn main() {
+    for var in ["GRAD_FUZZ_PROGRAMS", "GRAD_FUZZ_SEED", "GRAD_PLANT"] {
+        println!("cargo:rerun-if-env-changed={var}");
+    }
+    println!("cargo:rerun-if-changed=src/program.rs");
+    let count = std::env::var("GRAD_FUZZ_PROGRAMS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    let seed = std::env::var("GRAD_FUZZ_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    let (source, checks) = program::batch(seed, count, "");
+    let list = format!(
+        "/// Every program's check, in order.\npub const CHECKS: &[(&str, fn(&mut Rng, &mut Report))] = &[{}];\n",
+        checks
+            .iter()
+            .map(|c| format!("(\"{}\", {c})", &c["check_".len()..]))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let out = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
+    std::fs::write(out.join("programs.rs"), format!("{source}\n{list}")).expect("write programs");
+}

@@ -1,0 +1,129 @@
+//! What the generated checks call: input points, dual seeds, and the [`Report`] that compares
+//! the macro's results with the oracle's.
+
+pub use crate::dual::D;
+pub use crate::program::Rng;
+use num_dual::Dual64;
+
+/// Relative tolerance against the dual oracle: `|g − ref| ≤ TOL · max(1, |ref|)`.
+pub const TOL: f64 = 1e-10;
+
+/// Points to check a program of `inputs` float inputs at, inside every operation's domain.
+#[must_use]
+pub fn points(r: &mut Rng, inputs: usize) -> Vec<Vec<f64>> {
+    (0..3)
+        .map(|_| (0..inputs).map(|_| r.range(-1.5, 1.5)).collect())
+        .collect()
+}
+
+/// The unit vector `e_j` of dimension `n`.
+#[must_use]
+pub fn unit(n: usize, j: usize) -> Vec<f64> {
+    (0..n).map(|k| if k == j { 1.0 } else { 0.0 }).collect()
+}
+
+/// A random direction of dimension `n`.
+#[must_use]
+pub fn direction(r: &mut Rng, n: usize) -> Vec<f64> {
+    (0..n).map(|_| r.range(-1.0, 1.0)).collect()
+}
+
+/// The dual number `value + along·ε`.
+#[must_use]
+pub fn seed(value: f64, along: f64) -> D {
+    D(Dual64::new(value, along))
+}
+
+/// The outcome of checking programs.
+#[derive(Debug, Default)]
+pub struct Report {
+    program: String,
+    point: String,
+    /// Programs checked.
+    pub programs: usize,
+    /// Values compared.
+    pub comparisons: usize,
+    /// Every disagreement, with the program's name.
+    pub mismatches: Vec<String>,
+    /// A hash of every bit the macro's functions produced (to compare builds).
+    pub digest: u64,
+    /// Comparisons skipped because the dual oracle's own value left the function's (its
+    /// arithmetic rounds differently, e.g. an unfused `mul_add`, and took another branch).
+    pub diverged: usize,
+}
+
+impl Report {
+    /// Starts checking `program`.
+    pub fn begin(&mut self, program: &str) {
+        program.clone_into(&mut self.program);
+        self.programs += 1;
+    }
+
+    /// The point (and integer argument) being checked, for the messages.
+    pub fn at(&mut self, x: &[f64], n: usize) {
+        self.point = format!("at {x:?}, n = {n}");
+    }
+
+    fn mix(&mut self, v: f64) {
+        // FNV-1a over the bits.
+        let mut h = if self.digest == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.digest
+        };
+        for b in v.to_bits().to_le_bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.digest = h;
+    }
+
+    /// The function's value and a generated function's value must be the same bits.
+    pub fn bits(&mut self, plain: &[f64], generated: &[f64]) {
+        for (&a, &b) in plain.iter().zip(generated) {
+            self.comparisons += 1;
+            self.mix(b);
+            if a.to_bits() != b.to_bits() && !(a.is_nan() && b.is_nan()) {
+                self.mismatches.push(format!(
+                    "{}: value {a:e} vs generated {b:e} {}",
+                    self.program, self.point
+                ));
+            }
+        }
+    }
+
+    /// A derivative against the dual oracle evaluated at the same point, whose value must be
+    /// the function's (else the oracle took another path, and the comparison is skipped).
+    pub fn dual(&mut self, ours: f64, oracle: D, plain: f64, what: &str) {
+        let (a, b) = (oracle.re(), plain);
+        let same_path = a == b
+            || (a.is_nan() && b.is_nan())
+            || (a - b).abs() <= 1e-13 * a.abs().max(b.abs()).max(1.0);
+        if same_path {
+            self.close(ours, oracle.eps(), what);
+        } else {
+            self.comparisons += 1;
+            self.mix(ours);
+            self.diverged += 1;
+        }
+    }
+
+    /// A derivative must agree with the oracle's to `TOL`; NaN only where the oracle's is.
+    pub fn close(&mut self, ours: f64, oracle: f64, what: &str) {
+        self.comparisons += 1;
+        self.mix(ours);
+        let agree = if oracle.is_nan() {
+            true
+        } else if oracle.is_infinite() {
+            ours == oracle
+        } else {
+            (ours - oracle).abs() <= TOL * oracle.abs().max(1.0)
+        };
+        if !agree {
+            self.mismatches.push(format!(
+                "{}: {what} {ours:e} vs oracle {oracle:e} {}",
+                self.program, self.point
+            ));
+        }
+    }
+}

@@ -1,0 +1,1046 @@
+//! Random programs in the subset `#[derive_grad]` accepts, each printed in two flavours from
+//! one syntax tree: the function itself (over `f64`, or generic over `T: grad::Real`) and a
+//! twin over dual numbers, the oracle. Plus, per program, the code that checks it.
+//!
+//! Programs use every operation and float method, `let`/shadowing/`mut`, compound assignment,
+//! branches on active values, `match`, early `return`, calls to other generated functions,
+//! loops of every kind with runtime bounds, local arrays with indexed writes, array
+//! parameters, iterator chains, and vector outputs. Inputs are drawn inside every operation's
+//! domain: each partial function is applied to an argument shaped to stay inside it
+//! (`(e·e + 0.5).ln()`, `(e.tanh()·0.9).asin()`, …).
+//!
+//! This file is plain `std` Rust: the build script of `grad-fuzz` includes it to generate the
+//! programs of the normal test run.
+
+use std::fmt::Write;
+
+/// A small deterministic generator (`SplitMix64`).
+#[derive(Clone, Debug)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator from a seed.
+    #[must_use]
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n` (`n > 0`).
+    #[must_use]
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+
+    /// `true` with probability `p`.
+    #[must_use]
+    pub fn chance(&mut self, p: f64) -> bool {
+        self.unit() < p
+    }
+
+    /// A number in `[0, 1)`.
+    #[must_use]
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// A number in `[lo, hi)`.
+    #[must_use]
+    pub fn range(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * self.unit()
+    }
+}
+
+/// How a program is printed.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Flavor {
+    /// `fn p(x0: f64, …)`, differentiated by `#[derive_grad]`.
+    Plain,
+    /// `fn p_dual(x0: D, …)`: the oracle, over dual numbers.
+    Dual,
+    /// `fn p<T: Real>(x0: T, …)`: differentiated, and run on both `f64` and duals.
+    Generic,
+}
+
+/// A program's signature.
+#[derive(Clone, Debug)]
+#[allow(clippy::struct_excessive_bools, reason = "independent yes/no features")]
+pub struct Shape {
+    /// Number of scalar float parameters `x0, x1, …`.
+    pub floats: usize,
+    /// An integer parameter `n: usize` (trip counts, match scrutinee).
+    pub int: bool,
+    /// An array parameter `w: &[f64; 3]`.
+    pub array: bool,
+    /// Returns `[f64; 2]` instead of `f64`.
+    pub vector: bool,
+    /// Generic over `T: grad::Real` (then no arrays, no vector output, no calls).
+    pub generic: bool,
+}
+
+impl Shape {
+    /// The number of float inputs, flattened (`w` counts 3).
+    #[must_use]
+    pub fn inputs(&self) -> usize {
+        self.floats + if self.array { 3 } else { 0 }
+    }
+}
+
+/// One generated function, with the code that checks it.
+#[derive(Clone, Debug)]
+pub struct Program {
+    /// Its name.
+    pub name: String,
+    /// Its signature.
+    pub shape: Shape,
+    /// The items: the differentiated function and its dual twin (or the generic function).
+    pub items: String,
+    /// `fn check_<name>(r: &mut Rng, report: &mut Report)`.
+    pub check: String,
+}
+
+/// Operations the printer knows how to print in every flavour.
+#[derive(Clone, Debug)]
+enum E {
+    Var(String),
+    Lit(f64),
+    Pi,
+    IntCast(Box<I>),
+    Index(String, Box<I>),
+    Neg(Box<E>),
+    Bin(&'static str, Box<E>, Box<E>),
+    Method(&'static str, Box<E>, Vec<E>),
+    Powi(Box<E>, i32),
+    Path(&'static str, Box<E>),
+    If(Box<E>, &'static str, Box<E>, Box<E>, Box<E>),
+    Call(String, Vec<E>),
+    NoGrad(Box<E>),
+    SumMap(String, Box<E>),
+}
+
+/// Integer expressions (indices, trip counts).
+#[derive(Clone, Debug)]
+enum I {
+    Var(String),
+    Lit(usize),
+    Mod(Box<I>, usize),
+    Add(Box<I>, usize),
+}
+
+#[derive(Clone, Debug)]
+enum S {
+    Let(String, E),
+    LetMut(String, E),
+    Assign(String, &'static str, E),
+    Store(String, I, &'static str, E),
+    LetArray(String),
+    IfStmt(E, &'static str, E, Vec<S>, Vec<S>),
+    Match(I, Vec<Vec<S>>),
+    Return(E, E, Vec<E>),
+    Jump(E, E, &'static str),
+    For(String, I, I, &'static str, Vec<S>),
+    While(String, I, Vec<S>),
+    Loop(String, I, Vec<S>),
+    ForEach(String, String, Vec<S>),
+}
+
+/// What the body may use at a point.
+#[derive(Clone, Default)]
+struct Scope {
+    /// Active scalar values, immutable.
+    values: Vec<String>,
+    /// Mutable scalars (assignable).
+    muts: Vec<String>,
+    /// Integers.
+    ints: Vec<String>,
+    /// Arrays of length 3 (the parameter) or 4 (locals), readable.
+    arrays: Vec<(String, usize)>,
+    /// Local arrays (writable).
+    local_arrays: Vec<String>,
+    /// Functions that can be called (name, arity).
+    helpers: Vec<(String, usize)>,
+    generic: bool,
+}
+
+/// The generator state for one program.
+struct Gen<'r> {
+    r: &'r mut Rng,
+    fresh: usize,
+    depth: usize,
+    /// The loops around the statement being generated: `true` for a `for` (which `continue`
+    /// may restart), `false` for `while`/`loop` (whose counter `continue` would skip).
+    loops: Vec<bool>,
+}
+
+const UNARY_SAFE: &[&str] = &[
+    "sin",
+    "cos",
+    "tanh",
+    "atan",
+    "asinh",
+    "abs",
+    "to_degrees",
+    "to_radians",
+    "cbrt",
+];
+
+/// Piecewise-constant pieces (and `fract`), applied to a bounded argument: on a large one
+/// they lose the digits that make two exact derivatives agree to 1e-10.
+const STEPS: &[&str] = &["signum", "floor", "ceil", "round", "trunc", "fract"];
+
+impl Gen<'_> {
+    fn name(&mut self, prefix: &str) -> String {
+        self.fresh += 1;
+        format!("{prefix}{}", self.fresh)
+    }
+
+    fn lit(&mut self) -> f64 {
+        (self.r.range(-2.0, 2.0) * 100.0).round() / 100.0
+    }
+
+    fn int_expr(&mut self, s: &Scope) -> I {
+        if !s.ints.is_empty() && self.r.chance(0.7) {
+            let v = I::Var(s.ints[self.r.below(s.ints.len())].clone());
+            if self.r.chance(0.3) {
+                I::Add(Box::new(v), self.r.below(3))
+            } else {
+                v
+            }
+        } else {
+            I::Lit(self.r.below(5))
+        }
+    }
+
+    fn index(&mut self, s: &Scope, len: usize) -> I {
+        let i = self.int_expr(s);
+        match i {
+            I::Lit(k) => I::Lit(k % len),
+            other => I::Mod(Box::new(other), len),
+        }
+    }
+
+    /// A positive value built from `e`: `e·e + c`.
+    fn positive(e: E, c: f64) -> E {
+        E::Bin(
+            "+",
+            Box::new(E::Bin("*", Box::new(e.clone()), Box::new(e))),
+            Box::new(E::Lit(c)),
+        )
+    }
+
+    /// A value in (−3, 3) built from `e`: `e.tanh() · 3`.
+    fn scaled(e: E) -> E {
+        E::Bin(
+            "*",
+            Box::new(E::Method("tanh", Box::new(e), vec![])),
+            Box::new(E::Lit(3.0)),
+        )
+    }
+
+    /// A value in (−0.9, 0.9) built from `e`.
+    fn bounded(e: E) -> E {
+        E::Bin(
+            "*",
+            Box::new(E::Method("tanh", Box::new(e), vec![])),
+            Box::new(E::Lit(0.9)),
+        )
+    }
+
+    fn leaf(&mut self, s: &Scope) -> E {
+        let vars = s.values.len() + s.muts.len();
+        match self.r.below(10) {
+            0..=5 if vars > 0 => {
+                let k = self.r.below(vars);
+                let name = s
+                    .values
+                    .iter()
+                    .chain(&s.muts)
+                    .nth(k)
+                    .cloned()
+                    .unwrap_or_default();
+                E::Var(name)
+            }
+            6 if !s.arrays.is_empty() => {
+                let (a, len) = s.arrays[self.r.below(s.arrays.len())].clone();
+                let i = self.index(s, len);
+                E::Index(a, Box::new(i))
+            }
+            7 if !s.ints.is_empty() => E::IntCast(Box::new(self.int_expr(s))),
+            8 if self.r.chance(0.2) => E::Pi,
+            _ => E::Lit(self.lit()),
+        }
+    }
+
+    fn expr(&mut self, s: &Scope) -> E {
+        if self.depth > 3 || self.r.chance(0.3) {
+            return self.leaf(s);
+        }
+        self.depth += 1;
+        let e = self.compound(s);
+        self.depth -= 1;
+        e
+    }
+
+    fn compound(&mut self, s: &Scope) -> E {
+        let a = self.expr(s);
+        match self.r.below(22) {
+            0..=2 => {
+                let b = self.expr(s);
+                E::Bin(["+", "-", "*"][self.r.below(3)], Box::new(a), Box::new(b))
+            }
+            3 => {
+                let b = self.expr(s);
+                let d = Self::positive(b, 0.5);
+                if self.r.chance(0.5) {
+                    E::Bin("/", Box::new(a), Box::new(d))
+                } else {
+                    let a = Self::scaled(a);
+                    E::Bin("%", Box::new(a), Box::new(d))
+                }
+            }
+            4 => E::Neg(Box::new(a)),
+            5 => E::Method(
+                UNARY_SAFE[self.r.below(UNARY_SAFE.len())],
+                Box::new(a),
+                vec![],
+            ),
+            6 => {
+                let a = Self::scaled(a);
+                E::Method(STEPS[self.r.below(STEPS.len())], Box::new(a), vec![])
+            }
+            7 => {
+                // Functions defined on a bounded argument.
+                let m = [
+                    "exp", "exp2", "exp_m1", "sinh", "cosh", "tan", "asin", "acos", "atanh",
+                ][self.r.below(9)];
+                let b = Self::bounded(a);
+                E::Method(m, Box::new(b), vec![])
+            }
+            8 => {
+                // Functions defined on a positive argument.
+                let m = ["ln", "log10", "log2", "sqrt", "recip", "ln_1p"][self.r.below(6)];
+                let p = Self::positive(a, 0.5);
+                E::Method(m, Box::new(p), vec![])
+            }
+            9 => {
+                let p = Self::positive(a, 1.5);
+                E::Method("acosh", Box::new(p), vec![])
+            }
+            10 => {
+                let b = self.expr(s);
+                let m = ["max", "min", "atan2", "hypot"][self.r.below(4)];
+                E::Method(m, Box::new(a), vec![b])
+            }
+            11 => {
+                let (base, exponent) = (Self::positive(a, 0.5), self.expr(s));
+                let m = ["powf", "log"][self.r.below(2)];
+                let exponent = if m == "log" {
+                    Self::positive(exponent, 2.0)
+                } else {
+                    E::Method("tanh", Box::new(exponent), vec![])
+                };
+                E::Method(m, Box::new(base), vec![exponent])
+            }
+            12 => {
+                let k = self.r.below(5) as i32 - 1;
+                let base = if k < 0 { Self::positive(a, 0.5) } else { a };
+                E::Powi(Box::new(base), k)
+            }
+            13 => {
+                let (b, c) = (self.expr(s), self.expr(s));
+                E::Method("mul_add", Box::new(a), vec![b, c])
+            }
+            14 => E::Method("clamp", Box::new(a), vec![E::Lit(-1.0), E::Lit(1.25)]),
+            15 => E::Path(["sin", "cos", "tanh", "abs"][self.r.below(4)], Box::new(a)),
+            16 | 17 => {
+                let (b, c, d) = (self.expr(s), self.expr(s), self.expr(s));
+                E::If(
+                    Box::new(a),
+                    [">", "<", ">=", "<="][self.r.below(4)],
+                    Box::new(b),
+                    Box::new(c),
+                    Box::new(d),
+                )
+            }
+            18 if !s.helpers.is_empty() => {
+                let (h, arity) = s.helpers[self.r.below(s.helpers.len())].clone();
+                let mut args = vec![a];
+                while args.len() < arity {
+                    args.push(self.expr(s));
+                }
+                E::Call(h, args)
+            }
+            // On dual numbers a generic `no_grad` is the identity: the oracle could not follow.
+            19 if !s.generic => E::NoGrad(Box::new(a)),
+            20 if s.arrays.iter().any(|(_, len)| *len == 3) && !s.generic => {
+                let (w, _) = s
+                    .arrays
+                    .iter()
+                    .find(|(_, len)| *len == 3)
+                    .cloned()
+                    .unwrap_or_default();
+                E::SumMap(w, Box::new(a))
+            }
+            _ => {
+                let b = self.expr(s);
+                E::Bin("*", Box::new(a), Box::new(b))
+            }
+        }
+    }
+
+    /// A statement list of about `n` statements, updating `s` with what it binds.
+    fn stmts(&mut self, s: &mut Scope, n: usize) -> Vec<S> {
+        let mut out = Vec::new();
+        for _ in 0..n {
+            let stmt = self.stmt(s);
+            out.push(stmt);
+        }
+        out
+    }
+
+    fn stmt(&mut self, s: &mut Scope) -> S {
+        let in_loop = !self.loops.is_empty();
+        match self.r.below(18) {
+            0..=3 => {
+                let e = self.expr(s);
+                // Shadowing: sometimes rebind an existing immutable name.
+                let name = if !s.values.is_empty() && self.r.chance(0.2) {
+                    s.values[self.r.below(s.values.len())].clone()
+                } else {
+                    let v = self.name("v");
+                    s.values.push(v.clone());
+                    v
+                };
+                S::Let(name, e)
+            }
+            4 | 5 => {
+                let e = self.expr(s);
+                let m = self.name("m");
+                s.muts.push(m.clone());
+                S::LetMut(m, e)
+            }
+            6..=8 if !s.muts.is_empty() => {
+                let m = s.muts[self.r.below(s.muts.len())].clone();
+                let op = ["=", "+=", "-=", "*=", "/="][self.r.below(5)];
+                let e = self.expr(s);
+                let e = if op == "/=" {
+                    Self::positive(e, 1.0)
+                } else {
+                    e
+                };
+                S::Assign(m, op, e)
+            }
+            9 if !s.local_arrays.is_empty() => {
+                let a = s.local_arrays[self.r.below(s.local_arrays.len())].clone();
+                let i = self.index(s, 4);
+                let e = self.expr(s);
+                S::Store(a, i, ["=", "+="][self.r.below(2)], e)
+            }
+            10 if !in_loop && !s.generic => {
+                let a = self.name("a");
+                s.local_arrays.push(a.clone());
+                s.arrays.push((a.clone(), 4));
+                S::LetArray(a)
+            }
+            11 => {
+                let (c1, c2) = (self.expr(s), self.expr(s));
+                let op = [">", "<"][self.r.below(2)];
+                let mut inner = s.clone();
+                let n = 1 + self.r.below(2);
+                let then = self.stmts(&mut inner, n);
+                let mut inner = s.clone();
+                let n = self.r.below(2);
+                let els = self.stmts(&mut inner, n);
+                S::IfStmt(c1, op, c2, then, els)
+            }
+            12 if !s.ints.is_empty() => {
+                let scrutinee = I::Mod(Box::new(self.int_expr(s)), 3);
+                let arms = (0..3)
+                    .map(|_| {
+                        let mut inner = s.clone();
+                        let n = self.r.below(2);
+                        self.stmts(&mut inner, n)
+                    })
+                    .collect();
+                S::Match(scrutinee, arms)
+            }
+            13 if self.r.chance(0.5) => {
+                let (c, k, v) = (self.expr(s), E::Lit(self.lit()), self.expr(s));
+                S::Return(c, k, vec![v])
+            }
+            14 | 15 if self.loops.len() < 2 && self.r.chance(if in_loop { 0.3 } else { 1.0 }) => {
+                self.looped(s)
+            }
+            16 if in_loop => {
+                let (c, k) = (self.expr(s), E::Lit(self.lit()));
+                let jump = if self.loops.last() == Some(&true) && self.r.chance(0.5) {
+                    "continue"
+                } else {
+                    "break"
+                };
+                S::Jump(c, k, jump)
+            }
+            _ => {
+                let e = self.expr(s);
+                let v = self.name("v");
+                s.values.push(v.clone());
+                S::Let(v, e)
+            }
+        }
+    }
+
+    fn looped(&mut self, s: &mut Scope) -> S {
+        let end = self.int_expr(s);
+        let mut inner = s.clone();
+        let kind = self.r.below(5);
+        let is_for = !matches!(kind, 2 | 3);
+        self.loops.push(is_for);
+        let n = 1 + self.r.below(3);
+        let looped = match kind {
+            0 | 1 => {
+                let i = self.name("i");
+                inner.ints.push(i.clone());
+                let adapter = ["", ".rev()", ".step_by(2)"][self.r.below(3)];
+                let start = I::Lit(self.r.below(2));
+                let body = self.stmts(&mut inner, n);
+                S::For(i, start, end, adapter, body)
+            }
+            2 => {
+                let k = self.name("k");
+                inner.ints.push(k.clone());
+                let body = self.stmts(&mut inner, n);
+                S::While(k, end, body)
+            }
+            3 => {
+                let k = self.name("k");
+                inner.ints.push(k.clone());
+                let body = self.stmts(&mut inner, n);
+                S::Loop(k, end, body)
+            }
+            _ => match s.arrays.iter().find(|(_, len)| *len == 3).cloned() {
+                Some((w, _)) if !s.generic => {
+                    let v = self.name("e");
+                    inner.values.push(v.clone());
+                    let body = self.stmts(&mut inner, n);
+                    S::ForEach(v, w, body)
+                }
+                _ => {
+                    let i = self.name("i");
+                    inner.ints.push(i.clone());
+                    let body = self.stmts(&mut inner, n);
+                    S::For(i, I::Lit(0), end, "", body)
+                }
+            },
+        };
+        self.loops.pop();
+        looped
+    }
+}
+
+/// Prints expressions and statements in one flavour.
+struct Printer {
+    flavor: Flavor,
+}
+
+impl Printer {
+    fn lit(&self, v: f64) -> String {
+        let text = format!("{v:?}");
+        match self.flavor {
+            // Suffixed, so that a literal can take a method (`0.5_f64.sin()`).
+            Flavor::Plain => format!("{text}_f64"),
+            Flavor::Dual => format!("D::constant({text})"),
+            Flavor::Generic => format!("T::from_f64({text})"),
+        }
+    }
+
+    fn int(i: &I) -> String {
+        match i {
+            I::Var(v) => v.clone(),
+            I::Lit(k) => k.to_string(),
+            I::Mod(a, m) => format!("({} % {m})", Self::int(a)),
+            I::Add(a, k) => format!("({} + {k})", Self::int(a)),
+        }
+    }
+
+    fn expr(&self, e: &E) -> String {
+        match e {
+            E::Var(v) => v.clone(),
+            E::Lit(v) => {
+                if v.is_sign_negative() && self.flavor == Flavor::Plain {
+                    format!("({})", self.lit(*v))
+                } else {
+                    self.lit(*v)
+                }
+            }
+            E::Pi => match self.flavor {
+                Flavor::Plain => "std::f64::consts::PI".into(),
+                Flavor::Dual => "D::constant(std::f64::consts::PI)".into(),
+                Flavor::Generic => "T::from_f64(std::f64::consts::PI)".into(),
+            },
+            E::IntCast(i) => match self.flavor {
+                Flavor::Plain => format!("({} as f64)", Self::int(i)),
+                Flavor::Dual => format!("D::constant({} as f64)", Self::int(i)),
+                Flavor::Generic => format!("T::from_i32({} as i32)", Self::int(i)),
+            },
+            E::Index(a, i) => format!("{a}[{}]", Self::int(i)),
+            E::Neg(a) => format!("(-{})", self.expr(a)),
+            E::Bin(op, a, b) => format!("({} {op} {})", self.expr(a), self.expr(b)),
+            E::Method(m, a, args) => {
+                let args: Vec<String> = args.iter().map(|x| self.expr(x)).collect();
+                format!("{}.{m}({})", self.expr(a), args.join(", "))
+            }
+            E::Powi(a, k) => format!("{}.powi({k})", self.expr(a)),
+            E::Path(m, a) => {
+                let ty = match self.flavor {
+                    Flavor::Plain => "f64",
+                    Flavor::Dual => "D",
+                    Flavor::Generic => "T",
+                };
+                format!("{ty}::{m}({})", self.expr(a))
+            }
+            E::If(a, op, b, c, d) => format!(
+                "(if {} {op} {} {{ {} }} else {{ {} }})",
+                self.expr(a),
+                self.expr(b),
+                self.expr(c),
+                self.expr(d)
+            ),
+            E::Call(h, args) => {
+                let args: Vec<String> = args.iter().map(|x| self.expr(x)).collect();
+                let suffix = if self.flavor == Flavor::Dual {
+                    "_dual"
+                } else {
+                    ""
+                };
+                format!("{h}{suffix}({})", args.join(", "))
+            }
+            E::NoGrad(a) => match self.flavor {
+                Flavor::Dual => format!("D::constant({}.re())", self.expr(a)),
+                _ => format!("grad::no_grad({})", self.expr(a)),
+            },
+            E::SumMap(w, a) => {
+                let t = if self.flavor == Flavor::Dual {
+                    "D"
+                } else {
+                    "f64"
+                };
+                format!("{w}.iter().map(|&q| q * {}).sum::<{t}>()", self.expr(a))
+            }
+        }
+    }
+
+    fn stmts(&self, stmts: &[S], indent: usize, out: &mut String) {
+        for s in stmts {
+            self.stmt(s, indent, out);
+        }
+    }
+
+    fn stmt(&self, s: &S, indent: usize, out: &mut String) {
+        let pad = "    ".repeat(indent);
+        match s {
+            S::Let(v, e) => {
+                let _ = writeln!(out, "{pad}let {v} = {};", self.expr(e));
+            }
+            S::LetMut(v, e) => {
+                let _ = writeln!(out, "{pad}let mut {v} = {};", self.expr(e));
+            }
+            S::Assign(v, op, e) => {
+                let _ = writeln!(out, "{pad}{v} {op} {};", self.expr(e));
+            }
+            S::Store(a, i, op, e) => {
+                let _ = writeln!(out, "{pad}{a}[{}] {op} {};", Self::int(i), self.expr(e));
+            }
+            S::LetArray(a) => {
+                let _ = writeln!(out, "{pad}let mut {a} = [{}; 4];", self.lit(0.0));
+            }
+            S::IfStmt(a, op, b, then, els) => {
+                let _ = writeln!(out, "{pad}if {} {op} {} {{", self.expr(a), self.expr(b));
+                self.stmts(then, indent + 1, out);
+                let _ = writeln!(out, "{pad}}} else {{");
+                self.stmts(els, indent + 1, out);
+                let _ = writeln!(out, "{pad}}}");
+            }
+            S::Match(i, arms) => {
+                let _ = writeln!(out, "{pad}match {} {{", Self::int(i));
+                for (k, arm) in arms.iter().enumerate() {
+                    let pattern = if k + 1 == arms.len() {
+                        "_".to_owned()
+                    } else {
+                        k.to_string()
+                    };
+                    let _ = writeln!(out, "{pad}    {pattern} => {{");
+                    self.stmts(arm, indent + 2, out);
+                    let _ = writeln!(out, "{pad}    }}");
+                }
+                let _ = writeln!(out, "{pad}}}");
+            }
+            S::Return(c, k, values) => {
+                let values: Vec<String> = values.iter().map(|v| self.expr(v)).collect();
+                let value = if values.len() == 1 {
+                    values[0].clone()
+                } else {
+                    format!("[{}]", values.join(", "))
+                };
+                let _ = writeln!(
+                    out,
+                    "{pad}if {} > {} {{\n{pad}    return {value};\n{pad}}}",
+                    self.expr(c),
+                    self.expr(k),
+                );
+            }
+            S::Jump(c, k, jump) => {
+                let _ = writeln!(
+                    out,
+                    "{pad}if {} > {} {{\n{pad}    {jump};\n{pad}}}",
+                    self.expr(c),
+                    self.expr(k),
+                );
+            }
+            S::For(i, start, end, adapter, body) => {
+                let range = format!("({}..{})", Self::int(start), Self::int(end));
+                let _ = writeln!(out, "{pad}for {i} in {range}{adapter} {{");
+                self.stmts(body, indent + 1, out);
+                let _ = writeln!(out, "{pad}}}");
+            }
+            S::While(k, end, body) => {
+                let _ = writeln!(out, "{pad}let mut {k} = 0;");
+                let _ = writeln!(out, "{pad}while {k} < {} {{", Self::int(end));
+                self.stmts(body, indent + 1, out);
+                let _ = writeln!(out, "{pad}    {k} += 1;");
+                let _ = writeln!(out, "{pad}}}");
+            }
+            S::Loop(k, end, body) => {
+                let _ = writeln!(out, "{pad}let mut {k} = 0;");
+                let _ = writeln!(out, "{pad}loop {{");
+                let _ = writeln!(
+                    out,
+                    "{pad}    if {k} >= {} {{\n{pad}        break;\n{pad}    }}",
+                    Self::int(end)
+                );
+                self.stmts(body, indent + 1, out);
+                let _ = writeln!(out, "{pad}    {k} += 1;");
+                let _ = writeln!(out, "{pad}}}");
+            }
+            S::ForEach(v, w, body) => {
+                let _ = writeln!(out, "{pad}for &{v} in {w}.iter() {{");
+                self.stmts(body, indent + 1, out);
+                let _ = writeln!(out, "{pad}}}");
+            }
+        }
+    }
+}
+
+/// A helper: a scalar function of two floats that other programs call.
+#[must_use]
+pub fn helper(r: &mut Rng, name: &str) -> Program {
+    generate(
+        r,
+        name,
+        Shape {
+            floats: 2,
+            int: false,
+            array: false,
+            vector: false,
+            generic: false,
+        },
+        &[],
+    )
+}
+
+/// A random signature (no vector output for programs that others call).
+#[must_use]
+pub fn random_shape(r: &mut Rng) -> Shape {
+    let generic = r.chance(0.2);
+    Shape {
+        floats: 1 + r.below(3),
+        int: r.chance(0.6),
+        array: !generic && r.chance(0.4),
+        vector: !generic && r.chance(0.15),
+        generic,
+    }
+}
+
+/// Generates the program `name` of signature `shape`, which may call `helpers` (each a
+/// function of two floats with a `_dual` twin).
+#[must_use]
+pub fn generate(r: &mut Rng, name: &str, shape: Shape, helpers: &[String]) -> Program {
+    let mut g = Gen {
+        r,
+        fresh: 0,
+        depth: 0,
+        loops: Vec::new(),
+    };
+    let mut scope = Scope {
+        generic: shape.generic,
+        ..Scope::default()
+    };
+    for k in 0..shape.floats {
+        scope.values.push(format!("x{k}"));
+    }
+    if shape.int {
+        scope.ints.push("n".into());
+    }
+    if shape.array {
+        scope.arrays.push(("w".into(), 3));
+    }
+    if !shape.generic {
+        scope.helpers = helpers.iter().map(|h| (h.clone(), 2)).collect();
+    }
+    let count = 2 + g.r.below(6);
+    let body = g.stmts(&mut scope, count);
+    let (a, b) = (g.expr(&scope), g.expr(&scope));
+    let body = if shape.vector {
+        vector_returns(body)
+    } else {
+        body
+    };
+    let mut items = String::new();
+    let flavors: &[Flavor] = if shape.generic {
+        &[Flavor::Generic]
+    } else {
+        &[Flavor::Plain, Flavor::Dual]
+    };
+    for &flavor in flavors {
+        let p = Printer { flavor };
+        let (float, suffix) = match flavor {
+            Flavor::Plain => ("f64", ""),
+            Flavor::Dual => ("D", "_dual"),
+            Flavor::Generic => ("T", ""),
+        };
+        let mut params: Vec<String> = (0..shape.floats)
+            .map(|k| format!("x{k}: {float}"))
+            .collect();
+        if shape.int {
+            params.push("n: usize".into());
+        }
+        if shape.array {
+            params.push(format!("w: &[{float}; 3]"));
+        }
+        let ret = if shape.vector {
+            format!("[{float}; 2]")
+        } else {
+            float.to_owned()
+        };
+        let generics = if flavor == Flavor::Generic {
+            "<T: grad::Real>"
+        } else {
+            ""
+        };
+        let attr = match flavor {
+            Flavor::Plain => "#[grad::derive_grad(jvp)]\n",
+            Flavor::Generic => "#[grad::derive_grad(jvp, hessian)]\n",
+            Flavor::Dual => "",
+        };
+        let _ = writeln!(
+            items,
+            "{attr}#[allow(unused_mut, unused_variables, unused_assignments, unreachable_code, \
+             clippy::all)]\npub fn {name}{suffix}{generics}({}) -> {ret} {{",
+            params.join(", ")
+        );
+        let mut body_text = String::new();
+        p.stmts(&body, 1, &mut body_text);
+        items.push_str(&body_text);
+        let tail = if shape.vector {
+            format!("[{}, {}]", p.expr(&a), p.expr(&b))
+        } else {
+            p.expr(&a)
+        };
+        let _ = writeln!(items, "    {tail}\n}}\n");
+    }
+    let check = check_code(name, &shape);
+    Program {
+        name: name.to_owned(),
+        shape,
+        items,
+        check,
+    }
+}
+
+/// Early returns in a vector-valued function return `[v, v.sin()]`, at any depth.
+fn vector_returns(body: Vec<S>) -> Vec<S> {
+    let nested = |stmts: Vec<S>| vector_returns(stmts);
+    body.into_iter()
+        .map(|s| match s {
+            S::Return(c, k, mut v) => {
+                let second = E::Method("sin", Box::new(v[0].clone()), vec![]);
+                v.push(second);
+                S::Return(c, k, v)
+            }
+            S::IfStmt(a, op, c, then, els) => S::IfStmt(a, op, c, nested(then), nested(els)),
+            S::Match(i, arms) => S::Match(i, arms.into_iter().map(nested).collect()),
+            S::For(i, a, e, ad, body) => S::For(i, a, e, ad, nested(body)),
+            S::While(k, e, body) => S::While(k, e, nested(body)),
+            S::Loop(k, e, body) => S::Loop(k, e, nested(body)),
+            S::ForEach(v, w, body) => S::ForEach(v, w, nested(body)),
+            other => other,
+        })
+        .collect()
+}
+
+/// The code that checks a program: value bits, gradient (or Jacobian) and jvp against dual
+/// numbers, the Hessian of generic programs against `_grad` on duals.
+fn check_code(name: &str, shape: &Shape) -> String {
+    let inputs = shape.inputs();
+    let mut args_plain = Vec::new();
+    let mut args_dual = Vec::new();
+    let mut tangents = Vec::new();
+    for k in 0..shape.floats {
+        args_plain.push(format!("x[{k}]"));
+        args_dual.push(format!("seed(x[{k}], dir[{k}])"));
+        tangents.push(format!("t[{k}]"));
+    }
+    let (int_arg, array_arg, array_dual, array_t) = if shape.array {
+        let base = shape.floats;
+        (
+            String::new(),
+            format!("&[x[{base}], x[{}], x[{}]]", base + 1, base + 2),
+            format!(
+                "&[seed(x[{base}], dir[{base}]), seed(x[{}], dir[{}]), seed(x[{}], dir[{}])]",
+                base + 1,
+                base + 1,
+                base + 2,
+                base + 2
+            ),
+            format!("[t[{base}], t[{}], t[{}]]", base + 1, base + 2),
+        )
+    } else {
+        (String::new(), String::new(), String::new(), String::new())
+    };
+    let _ = int_arg;
+    if shape.int {
+        args_plain.push("n".into());
+        args_dual.push("n".into());
+    }
+    if shape.array {
+        args_plain.push(array_arg);
+        args_dual.push(array_dual);
+    }
+    let plain = args_plain.join(", ");
+    let dual = args_dual.join(", ");
+    let mut jvp_args = args_plain.clone();
+    jvp_args.extend(tangents);
+    if shape.array {
+        jvp_args.push(array_t);
+    }
+    let jvp = jvp_args.join(", ");
+    let dual_fn = if shape.generic {
+        name.to_owned()
+    } else {
+        format!("{name}_dual")
+    };
+    let flatten = flatten_gradient(shape);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "#[allow(unused_variables, clippy::all)]\npub fn check_{name}(r: &mut Rng, report: &mut Report) {{\n    \
+         report.begin(\"{name}\");\n    for x in points(r, {inputs}) {{\n        let n = r.below(5);\n        report.at(&x, n);\n        \
+         let plain = {name}({plain});\n        let dual_at = |dir: &[f64]| {dual_fn}({dual});"
+    );
+    if shape.vector {
+        let _ = writeln!(
+            out,
+            "        let (value, jacobian) = {name}_jacobian({plain});\n        \
+             report.bits(&plain, &value);\n        \
+             for j in 0..{inputs} {{\n            let column = dual_at(&unit({inputs}, j));\n            \
+             for i in 0..2 {{ report.dual(jacobian[i][j], column[i], plain[i], \"jacobian\"); }}\n        }}\n        \
+             let t = direction(r, {inputs});\n        let (v, jt) = {name}_jvp({jvp});\n        \
+             report.bits(&plain, &v);\n        let along = dual_at(&t);\n        \
+             for i in 0..2 {{ report.dual(jt[i], along[i], plain[i], \"jvp\"); }}"
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "        let (value, g) = {name}_grad({plain});\n        report.bits(&[plain], &[value]);\n        \
+             let g: Vec<f64> = {flatten};\n        \
+             for j in 0..{inputs} {{ report.dual(g[j], dual_at(&unit({inputs}, j)), plain, \"gradient\"); }}\n        \
+             let t = direction(r, {inputs});\n        let (v, d) = {name}_jvp({jvp});\n        \
+             report.bits(&[plain], &[v]);\n        report.dual(d, dual_at(&t), plain, \"jvp\");"
+        );
+    }
+    if shape.generic {
+        let grad_dual = (0..shape.floats)
+            .map(|k| format!("seed(x[{k}], dir[{k}])"))
+            .chain(shape.int.then(|| "n".to_owned()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let flat_dual = flatten_gradient_dual(shape);
+        let _ = writeln!(
+            out,
+            "        let (hv, hg, h) = {name}_hessian({plain});\n        report.bits(&[plain], &[hv]);\n        \
+             for j in 0..{inputs} {{\n            let dir = unit({inputs}, j);\n            \
+             let (_, gd) = {name}_grad({grad_dual});\n            let column: Vec<f64> = {flat_dual};\n            \
+             for i in 0..{inputs} {{ report.close(h[i][j], column[i], \"hessian\"); }}\n        }}\n        \
+             let _ = hg;"
+        );
+    }
+    out.push_str("    }\n}\n");
+    out
+}
+
+/// `g` (a bare gradient or a tuple, arrays inside) flattened into a `Vec<f64>`.
+fn flatten_gradient(shape: &Shape) -> String {
+    let parts = shape.floats + usize::from(shape.array);
+    let mut items = Vec::new();
+    for k in 0..shape.floats {
+        items.push(if parts == 1 {
+            "g".to_owned()
+        } else {
+            format!("g.{k}")
+        });
+    }
+    if shape.array {
+        let a = if parts == 1 {
+            "g".to_owned()
+        } else {
+            format!("g.{}", shape.floats)
+        };
+        items.extend((0..3).map(|i| format!("{a}[{i}]")));
+    }
+    format!("vec![{}]", items.join(", "))
+}
+
+fn flatten_gradient_dual(shape: &Shape) -> String {
+    let items: Vec<String> = (0..shape.floats)
+        .map(|k| {
+            if shape.floats == 1 {
+                "gd.eps()".to_owned()
+            } else {
+                format!("gd.{k}.eps()")
+            }
+        })
+        .collect();
+    format!("vec![{}]", items.join(", "))
+}
+
+/// A batch of programs: helpers first, then programs that may call them; the source of one
+/// module, and the list of its checks.
+#[must_use]
+pub fn batch(seed: u64, count: usize, prefix: &str) -> (String, Vec<String>) {
+    let mut r = Rng::new(seed);
+    let mut source = String::new();
+    let mut checks = Vec::new();
+    let helpers: Vec<String> = (0..3).map(|k| format!("{prefix}h{k}")).collect();
+    for h in &helpers {
+        let p = helper(&mut r, h);
+        source.push_str(&p.items);
+        source.push_str(&p.check);
+        checks.push(format!("check_{h}"));
+    }
+    for k in 0..count {
+        let name = format!("{prefix}p{k}");
+        let shape = random_shape(&mut r);
+        let p = generate(&mut r, &name, shape, &helpers);
+        source.push_str(&p.items);
+        source.push_str(&p.check);
+        checks.push(format!("check_{name}"));
+    }
+    (source, checks)
+}

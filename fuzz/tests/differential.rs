@@ -1,0 +1,41 @@
+//! The macro against dual numbers on the random programs `build.rs` generated (1 000 by
+//! default; `GRAD_FUZZ_PROGRAMS` and `GRAD_FUZZ_SEED` choose others).
+
+// Random programs are full of what lints flag on purpose (dead values, `k >= 0`, parentheses).
+#![allow(
+    missing_docs,
+    dead_code,
+    unused_parens,
+    unused_comparisons,
+    clippy::all,
+    clippy::pedantic
+)]
+
+use grad_fuzz::harness::{D, Report, Rng, direction, points, seed, unit};
+
+include!(concat!(env!("OUT_DIR"), "/programs.rs"));
+
+#[test]
+fn every_program_agrees_with_dual_numbers() {
+    let mut report = Report::default();
+    let mut r = Rng::new(7);
+    for (_, check) in CHECKS {
+        check(&mut r, &mut report);
+    }
+    eprintln!(
+        "{} programs, {} comparisons, {} mismatches, {} skipped (oracle off the path), digest {:016x}",
+        report.programs,
+        report.comparisons,
+        report.mismatches.len(),
+        report.diverged,
+        report.digest
+    );
+    for m in report.mismatches.iter().take(40) {
+        eprintln!("  {m}");
+    }
+    assert!(
+        report.mismatches.is_empty(),
+        "{} mismatches",
+        report.mismatches.len()
+    );
+}
