@@ -241,7 +241,9 @@
 //! | `x.powi(n)` | `n · x^(n−1)`; exactly 0 when n = 0 |
 //! | `x.powf(y)` | ∂x = `y · x^(y−1)`, ∂y = `x^y · ln x`, and ∂y = 0 where x = 0 |
 //! | `x.hypot(y)` | `x / hypot`, `y / hypot`; 0 at the origin |
+//! | `y.atan2(x)` | `x / (x² + y²)`, `−y / (x² + y²)`; 0 at the origin |
 //! | `x.sqrt()` at 0 | +∞ (the true one-sided derivative) |
+//! | an infinite local derivative (`sqrt`, `cbrt` at 0; `asin`, `acos` at ±1; `acosh` at 1; `powf`'s base at 0) times a zero upstream | 0, not `0 · ∞ = NaN` (a "strong zero": a value the result does not depend on, or another row of a Jacobian, cannot make the gradient NaN) |
 //! | `if` / `match` | only the branch taken is differentiated: a `sqrt` or `ln` in the branch not taken never turns the gradient into NaN |
 //! | `relu(x)` | 0 at x = 0 |
 //! | dead code | a value that never reaches the result contributes nothing, even if it is NaN |

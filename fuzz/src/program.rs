@@ -335,8 +335,14 @@ impl Gen<'_> {
                 E::Method("acosh", Box::new(p), vec![])
             }
             10 => {
-                let b = self.expr(s);
                 let m = ["max", "min", "atan2", "hypot"][self.r.below(4)];
+                // Ties too: the same value on both sides, with different derivatives
+                // (`v.max(no_grad(v))`), where only the convention decides.
+                let b = if (m == "max" || m == "min") && !s.generic && self.r.chance(0.3) {
+                    E::NoGrad(Box::new(a.clone()))
+                } else {
+                    self.expr(s)
+                };
                 E::Method(m, Box::new(a), vec![b])
             }
             11 => {
@@ -408,7 +414,13 @@ impl Gen<'_> {
 
     fn stmt(&mut self, s: &mut Scope) -> S {
         let in_loop = !self.loops.is_empty();
-        match self.r.below(18) {
+        // Loops mostly update what they carry, as numeric loops do.
+        let choice = if in_loop && !s.muts.is_empty() && self.r.chance(0.3) {
+            17
+        } else {
+            self.r.below(18)
+        };
+        match choice {
             0..=3 => {
                 let e = self.expr(s);
                 // Shadowing: sometimes rebind an existing immutable name.
@@ -478,6 +490,23 @@ impl Gen<'_> {
             }
             14 | 15 if self.loops.len() < 2 && self.r.chance(if in_loop { 0.3 } else { 1.0 }) => {
                 self.looped(s)
+            }
+            // A recurrence: an outer value updated from itself, so that the order in which
+            // the reverse sweep visits the iterations matters.
+            17 if in_loop && !s.muts.is_empty() => {
+                let m = s.muts[self.r.below(s.muts.len())].clone();
+                let e = self.expr(s);
+                // The innermost loop's counter makes each iteration different.
+                let counter = s
+                    .ints
+                    .last()
+                    .map_or_else(|| self.leaf(s), |i| E::IntCast(Box::new(I::Var(i.clone()))));
+                let step = E::Bin(
+                    "+",
+                    Box::new(E::Bin("*", Box::new(E::Var(m.clone())), Box::new(e))),
+                    Box::new(counter),
+                );
+                S::Assign(m, "=", E::Method("sin", Box::new(step), vec![]))
             }
             16 if in_loop => {
                 let (c, k) = (self.expr(s), E::Lit(self.lit()));
@@ -796,7 +825,22 @@ pub fn generate(r: &mut Rng, name: &str, shape: Shape, helpers: &[String]) -> Pr
     }
     let count = 2 + g.r.below(6);
     let body = g.stmts(&mut scope, count);
-    let (a, b) = (g.expr(&scope), g.expr(&scope));
+    // The result depends on what the body computed (every mutable, some values), so that
+    // little of it is dead code the check would not see.
+    let mut a = g.expr(&scope);
+    for v in scope
+        .muts
+        .iter()
+        .chain(scope.values.iter().filter(|_| g.r.chance(0.3)))
+    {
+        let term = E::Method("tanh", Box::new(E::Var(v.clone())), vec![]);
+        a = E::Bin("+", Box::new(a), Box::new(term));
+    }
+    for (arr, _) in scope.arrays.iter().filter(|(name, _)| name != "w") {
+        let term = E::Index(arr.clone(), Box::new(I::Lit(g.r.below(4))));
+        a = E::Bin("+", Box::new(a), Box::new(term));
+    }
+    let b = g.expr(&scope);
     let body = if shape.vector {
         vector_returns(body)
     } else {

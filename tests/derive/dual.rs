@@ -161,8 +161,15 @@ impl D {
     pub fn mul_add(self, a: D, b: D) -> D {
         self * a + b
     }
+    /// Derivative 0 at 0, as `#[derive_grad]`'s convention says.
     pub fn abs(self) -> D {
-        if self.re() < 0.0 { -self } else { self }
+        if self.re() == 0.0 {
+            D::constant(0.0)
+        } else if self.re() < 0.0 {
+            -self
+        } else {
+            self
+        }
     }
     pub fn signum(self) -> D {
         D::constant(self.re().signum())

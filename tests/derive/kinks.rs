@@ -2,12 +2,12 @@
 
 use grad::derive_grad;
 
-#[derive_grad]
+#[derive_grad(jvp)]
 fn max_of(a: f64, b: f64) -> f64 {
     a.max(b)
 }
 
-#[derive_grad]
+#[derive_grad(jvp)]
 fn min_of(a: f64, b: f64) -> f64 {
     a.min(b)
 }
@@ -24,7 +24,7 @@ fn max_and_min_give_all_to_the_returned_operand_and_half_each_on_a_tie() {
     assert_eq!(min_of_grad(4.0, f64::NAN), (4.0, (1.0, 0.0)));
 }
 
-#[derive_grad]
+#[derive_grad(jvp)]
 fn abs_of(x: f64) -> f64 {
     x.abs()
 }
@@ -37,7 +37,7 @@ fn abs_has_derivative_signum_away_from_zero_and_zero_at_zero() {
     assert_eq!(abs_of_grad(-0.0).1, 0.0);
 }
 
-#[derive_grad]
+#[derive_grad(jvp)]
 fn clamped(x: f64, lo: f64, hi: f64) -> f64 {
     x.clamp(lo, hi)
 }
@@ -51,7 +51,7 @@ fn clamp_passes_the_gradient_inside_and_to_the_acting_bound_outside() {
     assert_eq!(clamped_grad(7.0, 0.0, 1.0), (1.0, (0.0, 0.0, 1.0)));
 }
 
-#[derive_grad]
+#[derive_grad(jvp)]
 fn steps(x: f64) -> f64 {
     x.floor() + x.ceil() + x.round() + x.trunc() + x.signum()
 }
@@ -63,7 +63,7 @@ fn floor_ceil_round_trunc_and_signum_have_zero_derivative() {
     }
 }
 
-#[derive_grad]
+#[derive_grad(jvp)]
 fn remainder(x: f64, y: f64) -> f64 {
     x % y
 }
@@ -75,7 +75,7 @@ fn rem_has_partials_one_and_minus_trunc_of_the_quotient() {
     assert_eq!(remainder_grad(1.0, 4.0), (1.0, (1.0, -0.0)));
 }
 
-#[derive_grad]
+#[derive_grad(jvp)]
 fn integer_power(x: f64, n: i32) -> f64 {
     x.powi(n)
 }
@@ -89,7 +89,7 @@ fn powi_is_n_x_to_the_n_minus_one_and_exactly_zero_for_n_zero() {
     assert_eq!(integer_power_grad(0.0, 1), (0.0, 1.0));
 }
 
-#[derive_grad]
+#[derive_grad(jvp)]
 fn real_power(x: f64, y: f64) -> f64 {
     x.powf(y)
 }
@@ -104,7 +104,7 @@ fn powf_has_the_textbook_partials_and_no_base_log_at_zero() {
     assert_eq!(real_power_grad(0.0, 2.0), (0.0, (0.0, 0.0)));
 }
 
-#[derive_grad]
+#[derive_grad(jvp)]
 fn root(x: f64) -> f64 {
     x.sqrt()
 }
@@ -115,12 +115,12 @@ fn sqrt_at_zero_has_infinite_slope() {
     assert_eq!(root_grad(4.0), (2.0, 0.25));
 }
 
-#[derive_grad]
+#[derive_grad(jvp)]
 fn guarded_log(x: f64) -> f64 {
     if x > 0.0 { x.ln() } else { 2.0 * x }
 }
 
-#[derive_grad]
+#[derive_grad(jvp)]
 fn guarded_by_match(x: f64, n: i32) -> f64 {
     match n {
         0 => x.sqrt(),
@@ -139,7 +139,7 @@ fn only_the_taken_branch_is_differentiated() {
     assert!((d + 1.0 / 0.75f64.sqrt()).abs() < 1e-15);
 }
 
-#[derive_grad]
+#[derive_grad(jvp)]
 fn rectified(x: f64) -> f64 {
     grad::relu(x) * 3.0
 }
@@ -151,7 +151,7 @@ fn relu_has_zero_derivative_at_zero() {
     assert_eq!(rectified_grad(-2.0), (0.0, 0.0));
 }
 
-#[derive_grad]
+#[derive_grad(jvp)]
 #[allow(unused_variables)]
 fn with_dead_nan(x: f64) -> f64 {
     let never_used = (2.0_f64).acos();
@@ -190,4 +190,77 @@ fn atan2_at_the_origin_has_derivative_zero() {
     assert_eq!(angle_jvp(0.0, 0.0, 1.0, 0.0).1, 0.0);
     let (_, (dy, dx)) = angle_grad(1.0, 1.0);
     assert_eq!((dy, dx), (0.5, -0.5));
+}
+
+/// The whole table in forward mode: `_jvp` along each parameter gives exactly the partials
+/// `_grad` gives, kinks included, so both modes follow one convention.
+#[test]
+fn forward_mode_follows_the_same_conventions() {
+    let two = |g: (f64, f64), jvp: &dyn Fn(f64, f64) -> f64| {
+        assert_eq!((jvp(1.0, 0.0), jvp(0.0, 1.0)), g);
+    };
+    for (a, b) in [(3.0, 1.0), (1.0, 3.0), (2.0, 2.0), (f64::NAN, 1.0)] {
+        two(max_of_grad(a, b).1, &|s, t| max_of_jvp(a, b, s, t).1);
+        two(min_of_grad(a, b).1, &|s, t| min_of_jvp(a, b, s, t).1);
+    }
+    for x in [-2.0, 0.0, -0.0, 3.0] {
+        assert_eq!(abs_of_jvp(x, 1.0).1, abs_of_grad(x).1);
+        assert_eq!(steps_jvp(x, 1.0).1, 0.0);
+        assert_eq!(rectified_jvp(x, 1.0).1, rectified_grad(x).1);
+        assert_eq!(guarded_log_jvp(x, 1.0).1, guarded_log_grad(x).1);
+    }
+    for x in [-3.0, 0.0, 0.5, 1.0, 7.0] {
+        let g = clamped_grad(x, 0.0, 1.0).1;
+        let jvp = |d: [f64; 3]| clamped_jvp(x, 0.0, 1.0, d[0], d[1], d[2]).1;
+        assert_eq!(
+            (
+                jvp([1.0, 0.0, 0.0]),
+                jvp([0.0, 1.0, 0.0]),
+                jvp([0.0, 0.0, 1.0])
+            ),
+            g
+        );
+    }
+    two(remainder_grad(7.5, 2.0).1, &|s, t| {
+        remainder_jvp(7.5, 2.0, s, t).1
+    });
+    for (x, n) in [(2.0, 3), (0.0, 0), (f64::INFINITY, 0)] {
+        assert_eq!(integer_power_jvp(x, n, 1.0).1, integer_power_grad(x, n).1);
+    }
+    two(real_power_grad(0.0, 2.0).1, &|s, t| {
+        real_power_jvp(0.0, 2.0, s, t).1
+    });
+    assert_eq!(root_jvp(0.0, 1.0).1, f64::INFINITY);
+    assert_eq!(with_dead_nan_jvp(3.0, 1.0).1, 6.0);
+    two(angle_grad(0.0, 0.0).1, &|s, t| angle_jvp(0.0, 0.0, s, t).1);
+}
+
+#[derive_grad(jvp, hessian)]
+#[allow(clippy::if_not_else, reason = "the guard reads as written")]
+fn safe_ratio(x: f64, y: f64) -> f64 {
+    if y != 0.0 {
+        x / y + (x * y).ln()
+    } else {
+        x * x
+    }
+}
+
+/// NaN hygiene at special inputs: a division, `ln` and `sqrt` in the branch not taken never
+/// leak, in any mode; a singular derivative behind a zero upstream contributes zero.
+#[test]
+fn special_inputs_never_leak_nan_from_untaken_branches() {
+    for y in [0.0, -0.0] {
+        assert_eq!(safe_ratio_grad(1.5, y).1, (3.0, 0.0));
+        assert_eq!(safe_ratio_jvp(1.5, y, 1.0, 1.0).1, 3.0);
+        assert_eq!(safe_ratio_hessian(1.5, y).2, [[2.0, 0.0], [0.0, 0.0]]);
+    }
+    assert_eq!(guarded_log_grad(-0.0), (-0.0, 2.0));
+    assert_eq!(guarded_log_grad(1e-300).1, 1.0 / 1e-300);
+    // √ at 0 scaled by a zero: 0, not 0 · ∞.
+    assert_eq!(zero_times_root_grad(0.0), (0.0, 1.0));
+}
+
+#[derive_grad]
+fn zero_times_root(x: f64) -> f64 {
+    0.0 * x.sqrt() + x
 }

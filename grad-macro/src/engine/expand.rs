@@ -306,6 +306,19 @@ fn identifiers(tokens: &TokenStream) -> HashSet<String> {
 
 #[cfg(test)]
 mod tests {
+    /// Regression (found by the panic fuzzer): a `match` with no arms indexed its first arm.
+    #[test]
+    fn an_empty_match_is_an_error_not_a_panic() {
+        let out = super::derive_grad(
+            proc_macro2::TokenStream::new(),
+            &quote::quote! {
+                fn f(x: f64, n: usize) -> f64 { match n % 3 {} x }
+            },
+        );
+        let text = out.to_string();
+        assert!(text.contains("no arms"), "{text}");
+    }
+
     /// Regression: raw identifiers (`r#type`) made the macro panic while naming values.
     #[test]
     fn raw_identifiers_do_not_panic() {

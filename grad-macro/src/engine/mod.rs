@@ -13,6 +13,7 @@ pub mod ir;
 pub mod jacobian;
 pub mod lower;
 pub mod optimize;
+pub mod plant;
 pub mod reverse;
 pub mod rules;
 pub mod signature;

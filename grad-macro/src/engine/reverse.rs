@@ -30,6 +30,7 @@ use super::ir::{
     Adapter, Arm, AssignOp, Block, Branch, BufferArg, FloatTy, Function, Loop, LoopKind, NodeId,
     Op, PullbackCall, Selector, Stmt, Store, SymId, Ty, VarId, VarKind,
 };
+use super::plant::{Bug, planted};
 use super::rules::{self, Partial, RuleCx};
 use proc_macro2::Span;
 use std::collections::HashMap;
@@ -531,7 +532,9 @@ impl Rev<'_> {
                 if let Some(trips) = trips.filter(|_| l.exit.is_some()) {
                     reversed.push(Adapter::Take(trips));
                 }
-                if reversed.last() == Some(&Adapter::Rev) {
+                if planted(Bug::LoopOrder) {
+                    // Wrong on purpose: the reverse sweep keeps the forward order.
+                } else if reversed.last() == Some(&Adapter::Rev) {
                     reversed.pop();
                 } else {
                     reversed.push(Adapter::Rev);
@@ -694,7 +697,12 @@ impl Rev<'_> {
                     return;
                 }
                 if let Some(&var) = self.adj.get(&n) {
-                    self.b.push(Stmt::Assign(var, AssignOp::Add, value));
+                    let op = if planted(Bug::FanOut) {
+                        AssignOp::Set
+                    } else {
+                        AssignOp::Add
+                    };
+                    self.b.push(Stmt::Assign(var, op, value));
                     return;
                 }
                 let var = self.new_adjoint(n);

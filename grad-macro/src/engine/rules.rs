@@ -8,6 +8,7 @@
 
 use super::ir::builder::Builder;
 use super::ir::{Cmp, FloatTy, Function, Math, NodeId, Op, Ty};
+use super::plant::{Bug, planted};
 use proc_macro2::Span;
 
 /// A local derivative: the adjoint is multiplied by it, or divided by it where that reads
@@ -164,7 +165,11 @@ fn math(m: Math, i: usize, r: &mut R<'_>) -> Option<Partial> {
     Some(match (m, i) {
         (Math::Sin, _) => {
             let a = r.arg(0); //                        d sin a = cos a · da
-            Times(r.math(Math::Cos, &[a]))
+            let cos = r.math(Math::Cos, &[a]);
+            if planted(Bug::SignFlip) {
+                return Some(Times(r.neg(cos)));
+            }
+            Times(cos)
         }
         (Math::Cos, _) => {
             let a = r.arg(0); //                        d cos a = −sin a · da
@@ -343,6 +348,10 @@ fn math(m: Math, i: usize, r: &mut R<'_>) -> Option<Partial> {
             let returned = r.cmp(Cmp::Eq, out, mine, Ty::Bool);
             let (half, one, zero) = (r.c(0.5), r.c(1.0), r.c(0.0));
             let won = r.select(returned, one, zero);
+            if planted(Bug::Ties) {
+                let first = r.c(if k == 0 { 1.0 } else { 0.0 });
+                return Some(Times(r.select(tie, first, won)));
+            }
             Times(r.select(tie, half, won))
         }
         (Math::Clamp, k) => {

@@ -816,6 +816,14 @@ impl Lowerer<'_> {
             );
             return None;
         }
+        if m.arms.is_empty() {
+            self.errors.spanned(
+                m,
+                "a `match` with no arms never produces a value; give it the arms it needs \
+                 (ending with `_ => …`)",
+            );
+            return None;
+        }
         let mut patterns = Vec::new();
         let mut arms = Vec::new();
         for arm in &m.arms {

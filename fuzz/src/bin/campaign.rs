@@ -1,0 +1,359 @@
+//! Long fuzzing campaigns (see DEVELOPMENT.md):
+//!
+//! * `differential SEEDS PROGRAMS`: for each seed in `SEEDS` (`1..100`), build `PROGRAMS`
+//!   random programs and check them against dual numbers, in debug and (with `--release`)
+//!   in release too, comparing the digests of every bit the two builds produced;
+//! * `teeth PROGRAMS`: plant each known-wrong rule (`grad-macro/src/engine/plant.rs`) and
+//!   show that the check catches it;
+//! * `panics SECONDS`: feed the macro's engine, in-process, random and mutated functions
+//!   and attributes for that long, and report every panic.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+#[path = "../../../grad-macro/src/engine/mod.rs"]
+#[allow(dead_code, clippy::all, clippy::pedantic)]
+mod engine;
+
+use grad_fuzz::program::{self, Rng};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or_default();
+    match arg(0) {
+        "differential" => differential(arg(1), arg(2), args.iter().any(|a| a == "--release")),
+        "teeth" => teeth(arg(1)),
+        "panics" => panics(arg(1).parse().unwrap_or(60)),
+        _ => {
+            eprintln!(
+                "usage: campaign differential FIRST..LAST PROGRAMS [--release] | teeth PROGRAMS | panics SECONDS"
+            );
+            std::process::exit(2);
+        }
+    }
+}
+
+/// One run of the differential test; its summary line.
+struct Run {
+    programs: usize,
+    comparisons: usize,
+    mismatches: usize,
+    skipped: usize,
+    digest: String,
+    failures: Vec<String>,
+}
+
+fn run(seed: u64, programs: &str, release: bool, plant: Option<&str>) -> Run {
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.args(["test", "-q", "-p", "grad-fuzz", "--test", "differential"])
+        .env("GRAD_FUZZ_SEED", seed.to_string())
+        .env("GRAD_FUZZ_PROGRAMS", programs);
+    if release {
+        cmd.arg("--release");
+    }
+    if let Some(bug) = plant {
+        cmd.args(["--features", "plant-bugs"])
+            .env("GRAD_PLANT", bug);
+    } else {
+        cmd.env_remove("GRAD_PLANT");
+    }
+    cmd.args(["--", "--nocapture"]);
+    let output = cmd.output().expect("cargo runs");
+    let text = String::from_utf8_lossy(&output.stderr).into_owned()
+        + &String::from_utf8_lossy(&output.stdout);
+    let summary = text
+        .lines()
+        .find(|l| l.contains(" programs, "))
+        .unwrap_or_default();
+    let number = |label: &str| -> usize {
+        summary
+            .split(", ")
+            .find(|part| part.contains(label))
+            .and_then(|part| part.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    let failures = text
+        .lines()
+        .filter(|l| l.starts_with("  ") && l.contains(": "))
+        .map(str::to_owned)
+        .collect();
+    if summary.is_empty() {
+        eprintln!("seed {seed}: no summary; the build failed:\n{text}");
+    }
+    Run {
+        programs: summary
+            .split_whitespace()
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0),
+        comparisons: number("comparisons"),
+        mismatches: number("mismatches"),
+        skipped: number("skipped"),
+        digest: summary.rsplit(' ').next().unwrap_or_default().to_owned(),
+        failures,
+    }
+}
+
+fn differential(seeds: &str, programs: &str, release: bool) {
+    let (first, last) = seeds
+        .split_once("..")
+        .and_then(|(a, b)| Some((a.parse::<u64>().ok()?, b.parse::<u64>().ok()?)))
+        .unwrap_or((1, 10));
+    let start = Instant::now();
+    let (mut total, mut comparisons, mut mismatches, mut skipped, mut differ) = (0, 0, 0, 0, 0);
+    for seed in first..last {
+        let debug = run(seed, programs, false, None);
+        total += debug.programs;
+        comparisons += debug.comparisons;
+        mismatches += debug.mismatches + usize::from(debug.programs == 0);
+        skipped += debug.skipped;
+        for f in &debug.failures {
+            println!("seed {seed}: {f}");
+        }
+        let mut line = format!(
+            "seed {seed}: {} programs, {} comparisons, {} mismatches, {} skipped, digest {}",
+            debug.programs, debug.comparisons, debug.mismatches, debug.skipped, debug.digest
+        );
+        if release {
+            let optimized = run(seed, programs, true, None);
+            let same = optimized.digest == debug.digest && !debug.digest.is_empty();
+            differ += usize::from(!same);
+            line += if same {
+                ", release: same bits"
+            } else {
+                ", release: DIFFERENT BITS"
+            };
+        }
+        println!("{line} ({:.0?} so far)", start.elapsed());
+    }
+    println!(
+        "total: {total} programs, {comparisons} comparisons, {mismatches} mismatches, {skipped} \
+         skipped (oracle off the path){}, in {:.0?}",
+        if release {
+            format!(", {differ} seeds whose release bits differ")
+        } else {
+            String::new()
+        },
+        start.elapsed()
+    );
+}
+
+fn teeth(programs: &str) {
+    let programs = if programs.is_empty() { "300" } else { programs };
+    for bug in ["sign-flip", "fan-out", "loop-order", "ties"] {
+        let r = run(1, programs, false, Some(bug));
+        println!(
+            "planted {bug}: {} programs, {} mismatches{}",
+            r.programs,
+            r.mismatches,
+            if r.mismatches > 0 {
+                " — caught"
+            } else {
+                " — NOT CAUGHT"
+            }
+        );
+    }
+}
+
+/// Tokens a mutation may insert.
+const VOCABULARY: &[&str] = &[
+    "(",
+    ")",
+    "{",
+    "}",
+    "[",
+    "]",
+    ";",
+    ",",
+    ".",
+    "..",
+    "..=",
+    "=",
+    "+=",
+    "*=",
+    "-",
+    "+",
+    "*",
+    "/",
+    "%",
+    "&",
+    "&&",
+    "||",
+    "!",
+    "<",
+    ">",
+    "==",
+    "let",
+    "mut",
+    "for",
+    "in",
+    "if",
+    "else",
+    "match",
+    "=>",
+    "_",
+    "return",
+    "break",
+    "continue",
+    "loop",
+    "while",
+    "as",
+    "f64",
+    "f32",
+    "usize",
+    "i32",
+    "x0",
+    "x1",
+    "n",
+    "w",
+    "0",
+    "1",
+    "2.5",
+    "-1.0",
+    "1e300",
+    "'a:",
+    "|v|",
+    "grad::no_grad",
+    "vec![0.0; 3]",
+    "[0.0; 4]",
+    ".sum::<f64>()",
+    ".iter()",
+    ".len()",
+    ".powi(2)",
+    ".sqrt()",
+    ".max",
+    "r#type",
+    "self",
+    "unsafe",
+    "async",
+    "?",
+    "::",
+    "T",
+    "<T: grad::Real>",
+    "#[inline]",
+    "println!(\"{}\", x0);",
+    "&mut",
+    "'static",
+    "0..n",
+];
+
+/// Attributes a run may put on the function.
+const ATTRIBUTES: &[&str] = &[
+    "",
+    "jvp",
+    "hessian",
+    "graph",
+    "jvp, hessian",
+    "wrt(x0)",
+    "wrt(w)",
+    "wrt(zz)",
+    "wrt()",
+    "crate = ::grad",
+    "jvp, graph, hessian, wrt(x0, x1)",
+    "wrt(x0, x0)",
+    "wrt",
+    "jvp = 1",
+    "crate",
+    "(",
+    "hessian, hessian",
+];
+
+fn mutate(r: &mut Rng, source: &str) -> String {
+    let mut s = source.to_owned();
+    for _ in 0..=r.below(4) {
+        let len = s.len();
+        if len == 0 {
+            break;
+        }
+        // Cut at char boundaries only.
+        let mut at = r.below(len);
+        while !s.is_char_boundary(at) {
+            at -= 1;
+        }
+        let mut end = (at + 1 + r.below(40)).min(len);
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        match r.below(4) {
+            0 => s.replace_range(at..end, ""),
+            1 => {
+                let piece = s[at..end].to_owned();
+                s.insert_str(at, &piece);
+            }
+            2 => s.insert_str(at, &format!(" {} ", VOCABULARY[r.below(VOCABULARY.len())])),
+            _ => {
+                let piece = VOCABULARY[r.below(VOCABULARY.len())];
+                s.replace_range(at..end, &format!(" {piece} "));
+            }
+        }
+    }
+    s
+}
+
+fn panics(seconds: u64) {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut r = Rng::new(seconds ^ 0x5eed);
+    let (mut runs, mut parsed, mut found) = (0u64, 0u64, Vec::<String>::new());
+    std::panic::set_hook(Box::new(|_| {}));
+    let mut batch = 0u64;
+    while Instant::now() < deadline {
+        batch += 1;
+        let (source, _) = program::batch(batch, 20, "f");
+        let items: Vec<&str> = source.split("\n#[").collect();
+        for item in items {
+            // The generated function itself (without attributes), then mutations of it.
+            let Some(start) = item.find("pub fn ") else {
+                continue;
+            };
+            let Some(end) = item[start..].find("\n}\n") else {
+                continue;
+            };
+            let function = &item[start..start + end + 2];
+            for k in 0..30 {
+                let text = if k == 0 {
+                    function.to_owned()
+                } else {
+                    mutate(&mut r, function)
+                };
+                runs += 1;
+                let Ok(parsed_item) = syn::parse_str::<syn::ItemFn>(&text) else {
+                    continue;
+                };
+                parsed += 1;
+                let attr = mutate_attr(&mut r);
+                let attr_tokens: proc_macro2::TokenStream = attr.parse().unwrap_or_default();
+                let item_tokens = quote::ToTokens::to_token_stream(&parsed_item);
+                let outcome = std::panic::catch_unwind(|| {
+                    engine::derive_grad(attr_tokens.clone(), &item_tokens)
+                });
+                if let Err(panic) = outcome {
+                    let message = panic
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                        .unwrap_or_default();
+                    println!("PANIC: {message}\n  #[derive_grad({attr})]\n  {text}\n");
+                    found.push(message);
+                }
+            }
+            if Instant::now() >= deadline {
+                break;
+            }
+        }
+    }
+    println!(
+        "{runs} inputs ({parsed} parsed as functions) in {seconds} s: {} panics",
+        found.len()
+    );
+}
+
+fn mutate_attr(r: &mut Rng) -> String {
+    let base = ATTRIBUTES[r.below(ATTRIBUTES.len())];
+    if r.chance(0.2) {
+        mutate(r, base)
+    } else {
+        base.to_owned()
+    }
+}
