@@ -162,3 +162,15 @@ fn a_folded_negative_literal_can_receive_a_method() {
         (folded_negative_receiver(0.8 + h) - folded_negative_receiver(0.8 - h)) / (2.0 * h);
     assert!((d - numeric).abs() < 1e-6, "{d} vs {numeric}");
 }
+
+/// Regression (found by the differential fuzzer): `f64::cos(no_grad(c))` of a literal was
+/// printed `no_grad(0.5).cos()`, whose float type Rust cannot infer.
+#[grad::derive_grad]
+fn method_on_a_constant_stop_gradient(x: f64) -> f64 {
+    f64::cos(grad::no_grad(0.5)) * x
+}
+
+#[test]
+fn a_stop_gradient_literal_can_receive_a_method() {
+    assert_eq!(method_on_a_constant_stop_gradient_grad(2.0).1, 0.5f64.cos());
+}

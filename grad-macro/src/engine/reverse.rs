@@ -30,6 +30,7 @@ use super::ir::{
     Adapter, Arm, AssignOp, Block, Branch, BufferArg, FloatTy, Function, Loop, LoopKind, NodeId,
     Op, PullbackCall, Selector, Stmt, Store, SymId, Ty, VarId, VarKind,
 };
+use super::optimize::jam::jam;
 use super::plant::{Bug, planted};
 use super::rules::{self, Partial, RuleCx};
 use proc_macro2::Span;
@@ -225,6 +226,7 @@ pub fn reverse(primal: &Function, active: &[bool], mode: Mode) -> Adjoint {
         cache: vec![HashMap::new()],
         tapes: Vec::new(),
         tape_of: HashMap::new(),
+        top_loops: Vec::new(),
     };
     let mut grads = vec![None; primal.params.len()];
     if mode == Mode::Pullback {
@@ -257,11 +259,15 @@ pub fn reverse(primal: &Function, active: &[bool], mode: Mode) -> Adjoint {
         }
     }
     let forward = r.forward_sweep();
+    let top_loops = std::mem::take(&mut r.top_loops);
     let mut f = r.b.finish();
     let mut stmts = forward.stmts;
     let sweep = stmts.len();
     stmts.append(&mut f.body.stmts);
     f.body.stmts = stmts;
+    if mode != Mode::Jacobian {
+        jam(&mut f, sweep, &top_loops);
+    }
     f.ret = primal.ret;
     Adjoint {
         f,
@@ -297,6 +303,8 @@ struct Rev<'p> {
     /// Taped primal nodes and their tapes, in the order they were asked for.
     tapes: Vec<(NodeId, VarId)>,
     tape_of: HashMap<NodeId, VarId>,
+    /// Each top-level loop's index and its reverse's, for jamming.
+    top_loops: Vec<(NodeId, NodeId)>,
 }
 
 impl Rev<'_> {
@@ -513,6 +521,9 @@ impl Rev<'_> {
         let body = self.close();
         if body.stmts.is_empty() {
             return;
+        }
+        if let (Some(fwd), Some(rev), 1) = (l.index, index, self.b.depth()) {
+            self.top_loops.push((fwd, rev));
         }
         let trips = l.trips.map(|t| self.avail(t));
         let kind = match &l.kind {

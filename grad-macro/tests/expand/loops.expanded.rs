@@ -80,17 +80,15 @@ fn dot(w: &[f64], x: &[f64]) -> f64 {
 )]
 fn dot_grad(w: &[f64], x: &[f64]) -> (f64, (Vec<f64>, Vec<f64>)) {
     let mut s = 0.0;
-    for i in 0..w.len() {
-        s += w[i] * x[i];
-    }
     let d_out = 1.0;
     let d_s = d_out;
     let mut d_w = ::grad::zeros_like(&w);
     let mut d_x = ::grad::zeros_like(&x);
-    for i_1 in (0..w.len()).rev() {
+    for i in 0..w.len() {
+        s += w[i] * x[i];
         let d_t0 = d_s;
-        d_w[i_1] += d_t0 * x[i_1];
-        d_x[i_1] += d_t0 * w[i_1];
+        d_w[i] += d_t0 * x[i];
+        d_x[i] += d_t0 * w[i];
     }
     (s, (d_w, d_x))
 }
@@ -105,7 +103,7 @@ fn dot_grad(w: &[f64], x: &[f64]) -> (f64, (Vec<f64>, Vec<f64>)) {
 )]
 fn dot_pullback(w: &[f64], x: &[f64], d_out: f64, d_w: &mut [f64], d_x: &mut [f64]) {
     let d_s = d_out;
-    for i in (0..w.len()).rev() {
+    for i in 0..w.len() {
         let d_t0 = d_s;
         d_w[i] += d_t0 * x[i];
         d_x[i] += d_t0 * w[i];

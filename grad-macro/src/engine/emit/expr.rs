@@ -102,7 +102,7 @@ impl Emitter<'_> {
             | Op::And
             | Op::Or => self.binary(n),
             Op::Math(m) => {
-                let receiver = self.receiver(arg(0));
+                let receiver = self.typed_receiver(arg(0), node.ty.float_ty());
                 let method = proc_macro2::Ident::new(m.name(), span);
                 let rest: Vec<TokenStream> = node.args[1..].iter().map(|&a| self.expr(a)).collect();
                 (
@@ -150,7 +150,8 @@ impl Emitter<'_> {
             }
             Op::NoGrad => {
                 let krate = &self.krate;
-                let value = self.expr(arg(0));
+                // Typed like a receiver: `no_grad(0.5_f64).cos()` must know its float type.
+                let value = self.typed_receiver(arg(0), node.ty.float_ty());
                 (quote_spanned!(span=> #krate::no_grad(#value)), Prec::Atom)
             }
             Op::Select => (self.select(n), Prec::If),
@@ -254,11 +255,26 @@ impl Emitter<'_> {
     /// A method receiver: an atom, and an unsuffixed float literal of known type gets its
     /// suffix (`2.0_f64.sqrt()`), since Rust cannot infer it there.
     fn receiver(&self, n: NodeId) -> TokenStream {
+        self.typed_receiver(n, None)
+    }
+
+    /// A receiver whose float type, where the literal itself does not say, is `hint` (the
+    /// type of the method's result: `f64::cos(0.5)` is `0.5_f64.cos()`).
+    fn typed_receiver(&self, n: NodeId, hint: Option<FloatTy>) -> TokenStream {
         let node = self.f.node(n);
+        if node.op == Op::NoGrad && self.inline[n.index()] {
+            let (krate, span) = (&self.krate, node.span);
+            let value = self.typed_receiver(node.args[0], hint);
+            return quote_spanned!(span=> #krate::no_grad(#value));
+        }
         if let (Op::Lit(lit), Ty::Float(fty)) = (node.op, node.ty)
             && let LitValue::Float(v) = self.f.lit(lit).value
             && self.inline[n.index()]
         {
+            let fty = match (fty, hint) {
+                (FloatTy::Lit, Some(h)) => h,
+                (own, _) => own,
+            };
             let suffixed = match fty {
                 FloatTy::F32 => Some(Literal::f32_suffixed(v as f32)),
                 FloatTy::F64 => Some(Literal::f64_suffixed(v)),

@@ -57,6 +57,12 @@ impl Lowerer<'_> {
 
     /// A method of the subset: checks the operand count, types the result.
     fn math(&mut self, math: Math, args: Vec<NodeId>, span: Span) -> NodeId {
+        self.typed_math(math, args, None, span)
+    }
+
+    /// A float method; `of` is the type its path form names (`f64::cos(x)`), which decides
+    /// the type of untyped literal operands.
+    fn typed_math(&mut self, math: Math, args: Vec<NodeId>, of: Option<Ty>, span: Span) -> NodeId {
         if args.len() != math.arity() {
             let takes = math.arity() - 1;
             self.errors.at(
@@ -76,10 +82,10 @@ impl Lowerer<'_> {
             .map(|(_, &a)| self.b.f.node(a).ty)
             .fold(Ty::Unknown, Ty::unify);
         // A float method on a value of unknown type (`PI.sin()`) is a float.
-        let ty = if ty == Ty::Unknown {
-            Ty::Float(crate::engine::ir::FloatTy::Lit)
-        } else {
-            ty
+        let ty = match (ty, of) {
+            (Ty::Unknown | Ty::Float(FloatTy::Lit), Some(named)) => named,
+            (Ty::Unknown, None) => Ty::Float(FloatTy::Lit),
+            (ty, _) => ty,
         };
         self.b.add(Op::Math(math), args, ty, span)
     }
@@ -114,10 +120,10 @@ impl Lowerer<'_> {
         // `f64::sin(x)`: the method form.
         if func.qself.is_none()
             && segments.len() == 2
-            && matches!(scalar_named(&segments[0]), Some(Ty::Float(_)))
+            && let Some(named @ Ty::Float(_)) = scalar_named(&segments[0])
             && let Some(math) = Math::from_name(last)
         {
-            return Some(self.math(math, args, c.span()));
+            return Some(self.typed_math(math, args, Some(named), c.span()));
         }
         if func.qself.is_none()
             && segments.len() == 2

@@ -3,3 +3,4 @@
 pub mod dce;
 pub mod fold;
 pub mod fuse;
+pub mod jam;

@@ -1,0 +1,288 @@
+//! Jamming: a loop whose iterations are independent gets its reverse sweep inside its forward
+//! sweep, as a careful hand derivation writes it (`s += f(x[i]); g[i] = f′(x[i]);` in one
+//! loop), instead of a second loop over the same data.
+//!
+//! A top-level loop `F` and its reverse `R` are jammed when
+//!
+//! * `F` carries nothing from one iteration to the next except accumulators (`v += …` into
+//!   variables it never reads), writes no array and keeps no tape, and runs over a range with
+//!   no early exit;
+//! * `R` pops no tape, and reads nothing that `F` or the code after `F` changes;
+//! * the reverse sweep before `R` (the adjoints of the code after the loop, and the zeroed
+//!   adjoints `R` adds into) reads only values that exist before `F` — so it can run first.
+//!
+//! Then the body becomes: the code before `F`, that reverse prefix, one loop running `F`'s
+//! body then `R`'s for each index (`R`'s index renamed to `F`'s), the code after `F`, and the
+//! rest of the reverse sweep. Iterations are independent, so running `R`'s in forward order
+//! only changes the order in which shared adjoints are summed.
+
+use crate::engine::ir::{
+    Adapter, Block, BufferArg, Function, LoopKind, NodeId, Op, Selector, Stmt, VarId,
+};
+use std::collections::HashSet;
+
+/// Jams each (forward loop index, reverse loop index) pair it can, in `f.body`, whose first
+/// `sweep` statements are the forward sweep.
+pub fn jam(f: &mut Function, sweep: usize, pairs: &[(NodeId, NodeId)]) {
+    let mut sweep = sweep;
+    for &(forward, reverse) in pairs {
+        let stmts = &f.body.stmts;
+        let find = |range: std::ops::Range<usize>, index: NodeId| {
+            range
+                .clone()
+                .find(|&i| matches!(&stmts[i], Stmt::Loop(l) if l.index == Some(index)))
+        };
+        let (Some(k), Some(m)) = (find(0..sweep, forward), find(sweep..stmts.len(), reverse))
+        else {
+            continue;
+        };
+        if !jammable(f, k, sweep, m) {
+            continue;
+        }
+        let mut stmts = std::mem::take(&mut f.body.stmts);
+        let rest = stmts.split_off(m + 1);
+        let Some(Stmt::Loop(mut r)) = stmts.pop() else {
+            f.body.stmts = stmts;
+            continue;
+        };
+        let prefix = stmts.split_off(sweep);
+        let after = stmts.split_off(k + 1);
+        let Some(Stmt::Loop(mut l)) = stmts.pop() else {
+            continue;
+        };
+        rename(f, &mut r.body, reverse, forward);
+        l.body.stmts.append(&mut r.body.stmts);
+        let before = stmts;
+        sweep = before.len() + prefix.len() + 1 + after.len();
+        f.body.stmts = before
+            .into_iter()
+            .chain(prefix)
+            .chain([Stmt::Loop(l)])
+            .chain(after)
+            .chain(rest)
+            .collect();
+    }
+}
+
+fn jammable(f: &Function, k: usize, sweep: usize, m: usize) -> bool {
+    let stmts = &f.body.stmts;
+    let (Stmt::Loop(l), Stmt::Loop(r)) = (&stmts[k], &stmts[m]) else {
+        return false;
+    };
+    let LoopKind::Range { adapters, .. } = &l.kind else {
+        return false;
+    };
+    if l.exit.is_some()
+        || l.trips.is_some()
+        || adapters.iter().any(|a| matches!(a, Adapter::Take(_)))
+    {
+        return false;
+    }
+    // F: only accumulators carried, no arrays written, no tapes.
+    let mut declared_in_l = HashSet::new();
+    let mut written = Vec::new();
+    let mut simple = true;
+    l.body.walk(&mut |s| match s {
+        Stmt::Decl(v, _) => {
+            declared_in_l.insert(*v);
+        }
+        Stmt::Assign(v, op, _) => written.push((*v, *op)),
+        Stmt::Store(_) | Stmt::Push(..) | Stmt::Rewind(_) | Stmt::Pullback(_) => simple = false,
+        Stmt::Loop(inner) if inner.exit.is_some() => simple = false,
+        _ => {}
+    });
+    let carried: HashSet<VarId> = written
+        .iter()
+        .map(|(v, _)| *v)
+        .filter(|v| !declared_in_l.contains(v))
+        .collect();
+    let accumulates = written
+        .iter()
+        .all(|(v, op)| declared_in_l.contains(v) || *op == crate::engine::ir::AssignOp::Add);
+    if !simple || !accumulates || reads_any(f, &l.body, &carried) {
+        return false;
+    }
+    // R: no tapes.
+    let mut tapes = false;
+    r.body.walk(&mut |s| {
+        if let Stmt::Let(n) = s {
+            tapes |= matches!(f.node(*n).op, Op::Pop(_));
+        }
+        tapes |= matches!(s, Stmt::Rewind(_) | Stmt::Push(..));
+    });
+    if tapes {
+        return false;
+    }
+    // What F and the code after it change: nothing the moved code may read.
+    let mut changed = HashSet::new();
+    let mut later = HashSet::new();
+    for s in &stmts[k..sweep] {
+        walk_one(s, &mut |s| match s {
+            Stmt::Assign(v, _, _) | Stmt::Decl(v, _) | Stmt::Push(v, _) | Stmt::Rewind(v) => {
+                changed.insert(*v);
+            }
+            Stmt::Store(store) => {
+                changed.insert(store.var);
+            }
+            Stmt::Let(n) => {
+                later.insert(*n);
+            }
+            Stmt::Branch(b) => later.extend(b.outputs.iter().copied()),
+            _ => {}
+        });
+    }
+    let moved = Block {
+        stmts: stmts[sweep..=m].to_vec(),
+    };
+    !reads_any(f, &moved, &changed) && !uses_any(f, &moved, &later)
+}
+
+/// Calls `visit` on `stmt` and every statement nested in it.
+fn walk_one<'a>(stmt: &'a Stmt, visit: &mut impl FnMut(&'a Stmt)) {
+    visit(stmt);
+    for nested in stmt.blocks() {
+        nested.walk(visit);
+    }
+}
+
+/// The nodes a statement refers to directly.
+fn operands(stmt: &Stmt) -> Vec<NodeId> {
+    match stmt {
+        Stmt::Let(_) | Stmt::Decl(_, None) | Stmt::Rewind(_) => Vec::new(),
+        Stmt::Decl(_, Some(x)) | Stmt::Assign(_, _, x) | Stmt::Push(_, x) => vec![*x],
+        Stmt::Store(s) => s.path.iter().copied().chain([s.value]).collect(),
+        Stmt::Branch(b) => {
+            let (Selector::If(c) | Selector::Match(c, _)) = &b.selector;
+            let mut out = vec![*c];
+            out.extend(b.arms.iter().flat_map(|a| a.yields.iter().copied()));
+            out
+        }
+        Stmt::Loop(l) => {
+            let mut out: Vec<NodeId> = l.exit.into_iter().chain(l.trips).collect();
+            match &l.kind {
+                LoopKind::Range {
+                    start,
+                    end,
+                    adapters,
+                    ..
+                } => {
+                    out.extend([*start, *end]);
+                    out.extend(adapters.iter().filter_map(|a| match a {
+                        Adapter::StepBy(x) | Adapter::Take(x) => Some(*x),
+                        Adapter::Rev => None,
+                    }));
+                }
+                LoopKind::While { cond, .. } => out.push(*cond),
+                LoopKind::Infinite => {}
+            }
+            out
+        }
+        Stmt::Pullback(call) => {
+            let mut out = call.args.clone();
+            out.push(call.d_out);
+            for b in &call.buffers {
+                if let BufferArg::Var(_, path) = b {
+                    out.extend(path.iter().copied());
+                }
+            }
+            out
+        }
+        Stmt::Effect(e) => e.scope.iter().map(|(_, n)| *n).collect(),
+    }
+}
+
+/// Every node `block` evaluates or refers to, through operands.
+fn referenced(f: &Function, block: &Block) -> HashSet<NodeId> {
+    let mut seen = HashSet::new();
+    let mut stack = Vec::new();
+    block.walk(&mut |s| {
+        stack.extend(operands(s));
+        if let Stmt::Let(n) = s {
+            stack.push(*n);
+        }
+    });
+    while let Some(n) = stack.pop() {
+        if seen.insert(n) {
+            stack.extend(f.node(n).args.iter().copied());
+        }
+    }
+    seen
+}
+
+/// Whether `block` reads one of `vars`.
+fn reads_any(f: &Function, block: &Block, vars: &HashSet<VarId>) -> bool {
+    referenced(f, block)
+        .iter()
+        .any(|&n| matches!(f.node(n).op, Op::ReadVar(v) | Op::Pop(v) if vars.contains(&v)))
+}
+
+/// Whether `block` uses one of `nodes`.
+fn uses_any(f: &Function, block: &Block, nodes: &HashSet<NodeId>) -> bool {
+    referenced(f, block).iter().any(|n| nodes.contains(n))
+}
+
+/// Replaces the loop index `from` by `to` in `block` (every node the block uses).
+fn rename(f: &mut Function, block: &mut Block, from: NodeId, to: NodeId) {
+    for n in referenced(f, block) {
+        for a in &mut f.nodes[n.index()].args {
+            if *a == from {
+                *a = to;
+            }
+        }
+    }
+    let swap = |x: &mut NodeId| {
+        if *x == from {
+            *x = to;
+        }
+    };
+    rename_stmts(&mut block.stmts, &swap);
+}
+
+fn rename_stmts(stmts: &mut [Stmt], swap: &dyn Fn(&mut NodeId)) {
+    for s in stmts {
+        match s {
+            Stmt::Decl(_, Some(x)) | Stmt::Assign(_, _, x) | Stmt::Push(_, x) => swap(x),
+            Stmt::Store(store) => {
+                store.path.iter_mut().for_each(swap);
+                swap(&mut store.value);
+            }
+            Stmt::Branch(b) => {
+                let (Selector::If(c) | Selector::Match(c, _)) = &mut b.selector;
+                swap(c);
+                for arm in &mut b.arms {
+                    arm.yields.iter_mut().for_each(swap);
+                    rename_stmts(&mut arm.block.stmts, swap);
+                }
+            }
+            Stmt::Loop(l) => {
+                if let LoopKind::Range {
+                    start,
+                    end,
+                    adapters,
+                    ..
+                } = &mut l.kind
+                {
+                    swap(start);
+                    swap(end);
+                    for a in adapters {
+                        if let Adapter::StepBy(x) | Adapter::Take(x) = a {
+                            swap(x);
+                        }
+                    }
+                }
+                rename_stmts(&mut l.body.stmts, swap);
+            }
+            Stmt::Pullback(call) => {
+                call.args.iter_mut().for_each(swap);
+                swap(&mut call.d_out);
+                for b in &mut call.buffers {
+                    if let BufferArg::Var(_, path) = b {
+                        path.iter_mut().for_each(swap);
+                    }
+                }
+            }
+            Stmt::Effect(e) => e.scope.iter_mut().for_each(|(_, n)| swap(n)),
+            Stmt::Let(_) | Stmt::Decl(_, None) | Stmt::Rewind(_) => {}
+        }
+    }
+}
