@@ -214,7 +214,7 @@
 //! # The differentiable subset
 //!
 //! Straight-line and branching scalar code: `let` (with or without a type), shadowing,
-//! `let mut` with `=`, `+=`, `-=`, `*=`, `/=`, `%=`, blocks, unary `-`, `+ - * / %`, literals,
+//! `let mut` with `=`, `+=`, `-=`, `*=`, `/=`, `%=`, `let (a, b) = (…, …)`, blocks, unary `-`, `+ - * / %`, literals,
 //! `as` casts, constants such as `std::f64::consts::PI`, `if`/`else if`/`else` as a statement
 //! or an expression on any condition (`&&`, `||`, `!` keep their short-circuit), `match` on
 //! integers, `return` anywhere, arrays, slices and `Vec`s (indexing, writes to elements,

@@ -35,6 +35,18 @@ differentiate! {
 }
 
 differentiate! {
+    fn tuple_lets / tuple_lets_grad / tuple_lets_jvp (x, y) {
+        let (a, mut b) = (x * y, x + y);
+        b *= a;
+        // Both sides are read before either name is bound: a swap.
+        let (a, b) = (b, a);
+        let (_, c) = ((a - b).exp(), a.sin());
+        a / b + c
+    }
+    at [0.3, 1.7], [-2.0, 0.5], [5.0, -3.0]
+}
+
+differentiate! {
     fn deferred_init / deferred_init_grad / deferred_init_jvp (x, y) {
         let r;
         if x > y {

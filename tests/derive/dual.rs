@@ -153,10 +153,20 @@ impl D {
         if self.re() == 0.0 && x.re() == 0.0 {
             return D::constant(self.re().atan2(x.re()));
         }
-        D(self.0.atan2(x.0))
+        // Scaled by a constant, which changes neither value nor derivative, so that num-dual's
+        // x² + y² neither underflows near the origin nor overflows far from it.
+        let scale = D::constant(self.re().abs().max(x.re().abs()));
+        D((self / scale).0.atan2((x / scale).0))
     }
+    /// Scaled by the larger magnitude (a constant) so that squaring neither underflows near
+    /// 0 nor overflows; derivative 0 at the origin, as `#[derive_grad]`'s convention says.
     pub fn hypot(self, other: D) -> D {
-        (self * self + other * other).sqrt()
+        let scale = self.re().abs().max(other.re().abs());
+        if scale == 0.0 || !scale.is_finite() {
+            return D::constant(self.re().hypot(other.re()));
+        }
+        let (a, b) = (self / D::constant(scale), other / D::constant(scale));
+        (a * a + b * b).sqrt() * D::constant(scale)
     }
     pub fn mul_add(self, a: D, b: D) -> D {
         self * a + b

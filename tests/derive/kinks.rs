@@ -192,6 +192,20 @@ fn atan2_at_the_origin_has_derivative_zero() {
     assert_eq!((dy, dx), (0.5, -0.5));
 }
 
+/// `atan2` next to the origin and far from it, where `x² + y²` underflows to 0 or overflows
+/// (found by the differential fuzzer as a gradient of 0 at (1e-300, -1e-300)).
+#[test]
+fn atan2_near_the_origin_and_far_from_it_keeps_its_derivative() {
+    // ∂/∂y = x / (x² + y²), ∂/∂x = −y / (x² + y²).
+    let (_, (dy, dx)) = angle_grad(1e-300, -1e-300);
+    assert!((dy / -5e299 - 1.0).abs() < 1e-12, "{dy}");
+    assert!((dx / -5e299 - 1.0).abs() < 1e-12, "{dx}");
+    let (_, (dy, dx)) = angle_grad(1e200, 1e200);
+    assert!((dy / 5e-201 - 1.0).abs() < 1e-12, "{dy}");
+    assert!((dx / -5e-201 - 1.0).abs() < 1e-12, "{dx}");
+    assert!((angle_jvp(1e-300, -1e-300, 1.0, 0.0).1 / -5e299 - 1.0).abs() < 1e-12);
+}
+
 /// The whole table in forward mode: `_jvp` along each parameter gives exactly the partials
 /// `_grad` gives, kinks included, so both modes follow one convention.
 #[test]

@@ -906,11 +906,14 @@ impl Rev<'_> {
     }
 
     /// Whether the reverse sweep takes `n` from a tape rather than recomputing it: values
-    /// that read what the loop overwrites, values merged after a branch, and calls.
+    /// that read what the loop overwrites, values merged after a branch, calls, and costly
+    /// methods (a push and a pop are cheaper than an `exp`).
     fn taped(&self, n: NodeId) -> bool {
         let node = self.p.node(n);
-        let top = self.homes.nodes[n.index()].top;
+        let home = &self.homes.nodes[n.index()];
+        let top = home.top;
         match node.op {
+            Op::Math(m) => m.is_costly() && home.bound,
             Op::ReadVar(v) => !self.homes.frozen(v, top),
             Op::Index => self
                 .read_root(n)
@@ -926,9 +929,11 @@ impl Rev<'_> {
         let tape = if let Some(&tape) = self.tape_of.get(&n) {
             tape
         } else {
-            let name = hint
-                .as_ref()
-                .map_or_else(|| "tape".to_owned(), |name| format!("tape_{name}"));
+            let name = match (&hint, self.p.node(n).op) {
+                (Some(name), _) => format!("tape_{name}"),
+                (None, Op::Math(m)) => format!("tape_{}", m.name()),
+                (None, _) => "tape".to_owned(),
+            };
             let tape = self
                 .b
                 .f
@@ -1023,32 +1028,106 @@ impl Rev<'_> {
         u64::try_from(trips.max(0)).ok()
     }
 
-    /// What a heap tape reserves: the length of its outermost loop's range (an upper bound
-    /// when the loop can stop early), when that loop is at the top level.
+    /// What a heap tape reserves: the product of the lengths of the ranges around its value
+    /// that are known before the outermost one starts (an upper bound when a loop stops
+    /// early or starts later, as `i + 1..d` does), at most [`MAX_RESERVE`] values.
     fn capacity(&mut self, home: &Home) -> Option<NodeId> {
         let &outer = home.loops.first()?;
-        let l = self.homes.loops[outer];
         if self.homes.loop_depths[outer] != 1 {
             return None;
         }
-        let LoopKind::Range { start, end, .. } = &l.kind else {
-            return None;
-        };
-        match (self.p.int_lit(*start), self.p.int_lit(*end)) {
-            (Some(0), _) => return Some(*end),
-            (Some(a), Some(b)) => return Some(self.b.int((b - a).max(0), Span::call_site())),
-            _ => {}
+        let top = home.top;
+        let mut known: i128 = 1;
+        let mut sizes = Vec::new();
+        for &l in &home.loops {
+            let LoopKind::Range {
+                start,
+                end,
+                inclusive,
+                ..
+            } = &self.homes.loops[l].kind
+            else {
+                continue;
+            };
+            let (start, end, inclusive) = (*start, *end, *inclusive);
+            let extra = i128::from(inclusive);
+            match (self.p.int_lit(start), self.p.int_lit(end)) {
+                (Some(a), Some(b)) => known = known.saturating_mul((b - a + extra).max(0)),
+                (Some(0), None) if self.ready_before(end, top, 8) => {
+                    sizes.push((end, None, inclusive));
+                }
+                _ if self.ready_before(end, top, 8) => {
+                    let start = self.ready_before(start, top, 8).then_some(start);
+                    sizes.push((end, start, inclusive));
+                }
+                _ => {}
+            }
         }
-        // A path, so that literal bounds are not of an ambiguous integer type.
-        let sym = self.b.f.intern(quote::quote!(usize::saturating_sub));
-        Some(self.b.floating(
-            Op::ConstCall(sym),
-            vec![*end, *start],
-            Ty::Int,
-            Span::call_site(),
-        ))
+        let span = Span::call_site();
+        // One loop reserves its length, as written; a product is capped.
+        let single = sizes.len() == 1 && known == 1;
+        let mut size = None;
+        for (end, start, inclusive) in sizes {
+            let mut len = match start {
+                // A path, so that literal bounds are not of an ambiguous integer type.
+                Some(start) => self.int_call("usize::saturating_sub", vec![end, start]),
+                None => end,
+            };
+            if inclusive {
+                let one = self.b.int(1, span);
+                len = self.int_call("usize::saturating_add", vec![len, one]);
+            }
+            size = Some(match size {
+                Some(size) => self.int_call("usize::saturating_mul", vec![size, len]),
+                None => len,
+            });
+        }
+        let known_node = self.b.int(known.clamp(0, MAX_RESERVE), span);
+        Some(match size {
+            None => known_node,
+            Some(size) if single => size,
+            Some(size) => {
+                let size = if known == 1 {
+                    size
+                } else {
+                    self.int_call("usize::saturating_mul", vec![size, known_node])
+                };
+                let max = self.b.int(MAX_RESERVE, span);
+                self.int_call("usize::min", vec![size, max])
+            }
+        })
+    }
+
+    /// `path(args)` on `usize`s.
+    fn int_call(&mut self, path: &str, args: Vec<NodeId>) -> NodeId {
+        let path: syn::Path = syn::parse_str(path).expect("a path");
+        let sym = self.b.f.intern(quote::quote!(#path));
+        self.b
+            .floating(Op::ConstCall(sym), args, Ty::Int, Span::call_site())
+    }
+
+    /// Whether `n` can be evaluated ahead of the top-level statement `top`: a leaf, a value
+    /// bound at the top level before it, or integer arithmetic on those.
+    fn ready_before(&self, n: NodeId, top: usize, fuel: u32) -> bool {
+        let node = self.p.node(n);
+        if node.op.is_leaf() {
+            return true;
+        }
+        let home = &self.homes.nodes[n.index()];
+        if home.bound {
+            return home.depth == 1 && home.loops.is_empty() && home.top < top;
+        }
+        fuel > 0
+            && matches!(node.op, Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Len)
+            && node
+                .args
+                .iter()
+                .all(|&a| self.ready_before(a, top, fuel - 1))
     }
 }
+
+/// The most values a heap tape reserves ahead (32 MiB of `f64`); beyond, it grows.
+const MAX_RESERVE: i128 = 1 << 22;
 
 /// A statement of the primal with pushes after the taped values it defines.
 fn instrument(stmt: &Stmt, pushes: &HashMap<NodeId, VarId>, out: &mut Block) {

@@ -195,14 +195,27 @@ fn math(m: Math, i: usize, r: &mut R<'_>) -> Option<Partial> {
         }
         (Math::Atan2, k) => {
             // d atan2(y, x) = (x·dy − y·dx) / (x² + y²); 0 at the origin, where it has none.
+            // Where x² + y² underflows (1e-300) or overflows (1e200), divided twice by
+            // hypot(y, x) instead.
             let (y, x) = (r.arg(0), r.arg(1));
+            let top = if k == 0 { x } else { r.neg(y) };
             let (yy, xx) = (r.mul(y, y), r.mul(x, x));
             let norm = r.add(xx, yy);
-            let top = if k == 0 { x } else { r.neg(y) };
+            let (tiny, huge) = (
+                r.named_constant("MIN_POSITIVE", f64::MIN_POSITIVE, f32::MIN_POSITIVE),
+                r.named_constant("MAX", f64::MAX, f32::MAX),
+            );
+            let above = r.cmp(Cmp::Ge, norm, tiny, Ty::Bool);
+            let below = r.cmp(Cmp::Le, norm, huge, Ty::Bool);
+            let normal = r.bin(Op::And, above, below, Ty::Bool);
+            let textbook = r.div(top, norm);
+            let h = r.math(Math::Hypot, &[y, x]);
             let zero = r.c(0.0);
-            let at_origin = r.cmp(Cmp::Eq, norm, zero, Ty::Bool);
-            let slope = r.div(top, norm);
-            Times(r.select(at_origin, zero, slope))
+            let at_origin = r.cmp(Cmp::Eq, h, zero, Ty::Bool);
+            let unit = r.div(top, h);
+            let scaled = r.div(unit, h);
+            let scaled = r.select(at_origin, zero, scaled);
+            Times(r.select(normal, textbook, scaled))
         }
         (Math::Sinh, _) => {
             let a = r.arg(0); //                        d sinh a = cosh a · da
@@ -409,23 +422,32 @@ impl R<'_> {
             _ => self.c(double),
         }
     }
-    /// `::core::f64::consts::NAME` (or `f32`): named, exact, and what a reader expects.
+    /// `::core::f64::NAME` (or `f32`; `consts::LN_2`, `MAX`): named, exact, and what a reader
+    /// expects.
     fn named_constant(&mut self, name: &str, double: f64, single: f32) -> NodeId {
         let (fty, span) = (self.cx.float_ty(), self.cx.span());
         let tokens = match fty {
-            FloatTy::F32 => format!("::core::f32::consts::{name}"),
+            FloatTy::F32 => format!("::core::f32::{name}"),
             FloatTy::Generic(_) => return self.constant(double, single),
-            FloatTy::F64 | FloatTy::Lit => format!("::core::f64::consts::{name}"),
+            FloatTy::F64 | FloatTy::Lit => format!("::core::f64::{name}"),
         };
         let b = self.cx.builder();
         let sym = b.f.intern(tokens.parse().unwrap_or_default());
         b.leaf(Op::Const(sym), Ty::Float(fty), span)
     }
     fn ln2(&mut self) -> NodeId {
-        self.named_constant("LN_2", std::f64::consts::LN_2, std::f32::consts::LN_2)
+        self.named_constant(
+            "consts::LN_2",
+            std::f64::consts::LN_2,
+            std::f32::consts::LN_2,
+        )
     }
     fn ln10(&mut self) -> NodeId {
-        self.named_constant("LN_10", std::f64::consts::LN_10, std::f32::consts::LN_10)
+        self.named_constant(
+            "consts::LN_10",
+            std::f64::consts::LN_10,
+            std::f32::consts::LN_10,
+        )
     }
     fn int(&mut self, value: i128) -> NodeId {
         let span = self.cx.span();

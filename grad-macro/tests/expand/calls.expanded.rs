@@ -16,6 +16,7 @@ fn composed(x: f64, y: f64, n: usize) -> f64 {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -43,6 +44,7 @@ fn composed_grad(x: f64, y: f64, n: usize) -> (f64, (f64, f64)) {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]

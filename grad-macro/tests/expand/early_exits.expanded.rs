@@ -12,6 +12,7 @@ fn grow(x: f64) -> f64 {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -43,6 +44,7 @@ fn grow_grad(x: f64) -> (f64, f64) {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -82,6 +84,7 @@ fn first_large(x: f64, n: usize) -> f64 {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -153,6 +156,7 @@ fn first_large_grad(x: f64, n: usize) -> (f64, f64) {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]

@@ -10,6 +10,7 @@ fn seed(x: f64, y: f64, z: f64) -> f64 {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -32,6 +33,7 @@ fn seed_grad(x: f64, y: f64, z: f64) -> (f64, (f64, f64, f64)) {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -60,6 +62,7 @@ fn seed_pullback(
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -87,6 +90,7 @@ fn dot(w: &[f64], x: &[f64]) -> f64 {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -100,10 +104,9 @@ fn dot_grad(w: &[f64], x: &[f64]) -> (f64, (Vec<f64>, Vec<f64>)) {
         let t0 = x[i].tanh();
         s += w[i] * t0;
         let d_t1 = d_s;
-        let t2 = x[i].tanh();
-        d_w[i] += d_t1 * t2;
+        d_w[i] += d_t1 * t0;
         let d_t0 = d_t1 * w[i];
-        d_x[i] += d_t0 * (1.0 - t2 * t2);
+        d_x[i] += d_t0 * (1.0 - t0 * t0);
     }
     (s, (d_w, d_x))
 }
@@ -113,17 +116,18 @@ fn dot_grad(w: &[f64], x: &[f64]) -> (f64, (Vec<f64>, Vec<f64>)) {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
 fn dot_pullback(w: &[f64], x: &[f64], d_out: f64, d_w: &mut [f64], d_x: &mut [f64]) {
     let d_s = d_out;
     for i in 0..w.len() {
-        let d_t0 = d_s;
-        let t1 = x[i].tanh();
-        d_w[i] += d_t0 * t1;
-        let d_t2 = d_t0 * w[i];
-        d_x[i] += d_t2 * (1.0 - t1 * t1);
+        let t0 = x[i].tanh();
+        let d_t1 = d_s;
+        d_w[i] += d_t1 * t0;
+        let d_t0 = d_t1 * w[i];
+        d_x[i] += d_t0 * (1.0 - t0 * t0);
     }
 }
 /** Forward mode of `dot`: `(dot(…), ddot)`, the value and its directional derivative along the tangents `t_p` of the float parameters.
@@ -133,6 +137,7 @@ fn dot_pullback(w: &[f64], x: &[f64], d_out: f64, d_w: &mut [f64], d_x: &mut [f6
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -164,6 +169,7 @@ fn prefix(x: &[f64; 4]) -> f64 {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -220,6 +226,7 @@ fn prefix_grad(x: &[f64; 4]) -> (f64, [f64; 4]) {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -270,6 +277,7 @@ fn prefix_pullback(x: &[f64; 4], d_out: f64, d_x: &mut [f64; 4]) {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -312,6 +320,7 @@ fn composed(x: f64, y: f64) -> f64 {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -334,6 +343,7 @@ fn composed_grad(x: f64, y: f64) -> (f64, (f64, f64)) {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -353,6 +363,7 @@ fn composed_pullback(x: f64, y: f64, d_out: f64, d_x: &mut f64, d_y: &mut f64) {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]

@@ -9,6 +9,7 @@ fn softclip<T: grad::Real>(x: T, y: T) -> T {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -79,6 +80,7 @@ fn softclip_grad<T: grad::Real>(x: T, y: T) -> (T, (T, T)) {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -144,6 +146,7 @@ fn softclip_pullback<T: grad::Real>(x: T, y: T, d_out: T, d_x: &mut T, d_y: &mut
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -151,6 +154,7 @@ fn softclip_hessian<T: grad::Real>(x: T, y: T) -> (T, [T; 2], [[T; 2]; 2]) {
     #[allow(
         unused_variables,
         clippy::float_cmp,
+        clippy::manual_range_contains,
         clippy::too_many_arguments,
         clippy::needless_range_loop
     )]
@@ -290,6 +294,7 @@ fn softclip_hessian<T: grad::Real>(x: T, y: T) -> (T, [T; 2], [[T; 2]; 2]) {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]

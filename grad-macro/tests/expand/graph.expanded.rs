@@ -10,6 +10,7 @@ fn seed(x: f64, y: f64, z: f64) -> f64 {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -32,6 +33,7 @@ fn seed_grad(x: f64, y: f64, z: f64) -> (f64, (f64, f64, f64)) {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -60,6 +62,7 @@ fn seed_pullback(
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -90,6 +93,7 @@ fn branchy(x: f64, y: f64) -> f64 {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -124,6 +128,7 @@ fn branchy_grad(x: f64, y: f64) -> (f64, (f64, f64)) {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -154,6 +159,7 @@ fn branchy_pullback(x: f64, y: f64, d_out: f64, d_x: &mut f64, d_y: &mut f64) {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]

@@ -10,6 +10,7 @@ fn rosenbrock(x: f64, y: f64) -> f64 {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -44,6 +45,7 @@ fn rosenbrock_grad(x: f64, y: f64) -> (f64, (f64, f64)) {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -74,6 +76,7 @@ fn rosenbrock_pullback(x: f64, y: f64, d_out: f64, d_x: &mut f64, d_y: &mut f64)
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -81,6 +84,7 @@ fn rosenbrock_hessian(x: f64, y: f64) -> (f64, [f64; 2], [[f64; 2]; 2]) {
     #[allow(
         unused_variables,
         clippy::float_cmp,
+        clippy::manual_range_contains,
         clippy::too_many_arguments,
         clippy::needless_range_loop
     )]
@@ -158,6 +162,7 @@ fn branchy(x: f64, y: f64) -> f64 {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -195,6 +200,7 @@ fn branchy_grad(x: f64, y: f64) -> (f64, (f64, f64)) {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -225,6 +231,7 @@ fn branchy_pullback(x: f64, y: f64, d_out: f64, d_x: &mut f64, d_y: &mut f64) {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -232,6 +239,7 @@ fn branchy_hessian(x: f64, y: f64) -> (f64, [f64; 2], [[f64; 2]; 2]) {
     #[allow(
         unused_variables,
         clippy::float_cmp,
+        clippy::manual_range_contains,
         clippy::too_many_arguments,
         clippy::needless_range_loop
     )]

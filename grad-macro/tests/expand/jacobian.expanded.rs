@@ -9,6 +9,7 @@ fn polar(r: f64, theta: f64, w: &[f64; 3]) -> [f64; 2] {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -56,6 +57,7 @@ fn polar_jacobian(r: f64, theta: f64, w: &[f64; 3]) -> ([f64; 2], [[f64; 5]; 2])
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -100,6 +102,7 @@ fn curve(t: f64) -> [f64; 3] {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -107,6 +110,7 @@ fn curve_jacobian(t: f64) -> ([f64; 3], [[f64; 1]; 3]) {
     #[allow(
         unused_variables,
         clippy::float_cmp,
+        clippy::manual_range_contains,
         clippy::too_many_arguments,
         clippy::needless_range_loop
     )]
@@ -140,6 +144,7 @@ fn curve_jacobian(t: f64) -> ([f64; 3], [[f64; 1]; 3]) {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -171,6 +176,7 @@ fn running(x: &[f64; 3], k: f64) -> [f64; 2] {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -227,6 +233,7 @@ fn running_jacobian(x: &[f64; 3], k: f64) -> ([f64; 2], [[f64; 4]; 2]) {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]

@@ -12,6 +12,7 @@ fn cube(x: f64) -> f64 {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -41,6 +42,7 @@ fn cube_grad(x: f64) -> (f64, f64) {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -75,6 +77,7 @@ fn dot(w: &[f64], x: &[f64]) -> f64 {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -98,6 +101,7 @@ fn dot_grad(w: &[f64], x: &[f64]) -> (f64, (Vec<f64>, Vec<f64>)) {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -124,6 +128,7 @@ fn prefix(x: &[f64; 4]) -> f64 {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -165,6 +170,7 @@ fn prefix_grad(x: &[f64; 4]) -> (f64, [f64; 4]) {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]

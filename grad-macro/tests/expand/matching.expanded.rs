@@ -12,6 +12,7 @@ fn matched(x: f64, n: i32) -> f64 {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -54,6 +55,7 @@ fn matched_grad(x: f64, n: i32) -> (f64, f64) {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]

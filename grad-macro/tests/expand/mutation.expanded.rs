@@ -11,6 +11,7 @@ fn cube(x: f64) -> f64 {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -31,6 +32,7 @@ fn cube_grad(x: f64) -> (f64, f64) {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -60,6 +62,7 @@ fn shadow(x: f64, y: f64) -> f64 {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -100,6 +103,7 @@ fn shadow_grad(x: f64, y: f64) -> (f64, (f64, f64)) {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]

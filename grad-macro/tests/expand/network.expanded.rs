@@ -16,6 +16,7 @@ pub fn score(w: &[[f64; 10]; 8], x: &[f64; 10], b: &[f64; 8], u: &[f64; 8]) -> f
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -26,36 +27,30 @@ pub fn score_grad(
     u: &[f64; 8],
 ) -> (f64, ([[f64; 10]; 8], [f64; 10], [f64; 8], [f64; 8])) {
     let mut s = 0.0;
-    let mut tape_z = ::grad::StackTape::<_, 8>::new();
-    for i in 0..8 {
-        let mut z = b[i];
-        for j in 0..10 {
-            z += w[i][j] * x[j];
-        }
-        tape_z.push(z);
-        let t0 = z.tanh();
-        s += u[i] * t0;
-    }
     let d_out = 1.0;
     let d_s = d_out;
     let mut d_u = ::grad::zeros_like(&u);
     let mut d_w = ::grad::zeros_like(&w);
     let mut d_x = ::grad::zeros_like(&x);
     let mut d_b = ::grad::zeros_like(&b);
-    for i_1 in (0..8).rev() {
-        let z_1 = tape_z.pop();
-        let d_t1 = d_s;
-        let t2 = z_1.tanh();
-        d_u[i_1] += d_t1 * t2;
-        let d_t0 = d_t1 * u[i_1];
-        let d_t3 = d_t0 * (1.0 - t2 * t2);
-        let d_z = d_t3;
-        for j_1 in (0..10).rev() {
-            let d_t4 = d_z;
-            d_w[i_1][j_1] += d_t4 * x[j_1];
-            d_x[j_1] += d_t4 * w[i_1][j_1];
+    for i in 0..8 {
+        let mut z = b[i];
+        for j in 0..10 {
+            z += w[i][j] * x[j];
         }
-        d_b[i_1] += d_z;
+        let t0 = z.tanh();
+        s += u[i] * t0;
+        let d_t1 = d_s;
+        d_u[i] += d_t1 * t0;
+        let d_t0 = d_t1 * u[i];
+        let d_t2 = d_t0 * (1.0 - t0 * t0);
+        let d_z = d_t2;
+        for j_1 in (0..10).rev() {
+            let d_t3 = d_z;
+            d_w[i][j_1] += d_t3 * x[j_1];
+            d_x[j_1] += d_t3 * w[i][j_1];
+        }
+        d_b[i] += d_z;
     }
     (s, (d_w, d_x, d_b, d_u))
 }
@@ -65,6 +60,7 @@ pub fn score_grad(
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -79,28 +75,23 @@ pub fn score_pullback(
     d_b: &mut [f64; 8],
     d_u: &mut [f64; 8],
 ) {
-    let mut tape_z = ::grad::StackTape::<_, 8>::new();
+    let d_s = d_out;
     for i in 0..8 {
         let mut z = b[i];
         for j in 0..10 {
             z += w[i][j] * x[j];
         }
-        tape_z.push(z);
-    }
-    let d_s = d_out;
-    for i_1 in (0..8).rev() {
-        let z_1 = tape_z.pop();
-        let d_t0 = d_s;
-        let t1 = z_1.tanh();
-        d_u[i_1] += d_t0 * t1;
-        let d_t2 = d_t0 * u[i_1];
-        let d_t3 = d_t2 * (1.0 - t1 * t1);
-        let d_z = d_t3;
+        let t0 = z.tanh();
+        let d_t1 = d_s;
+        d_u[i] += d_t1 * t0;
+        let d_t0 = d_t1 * u[i];
+        let d_t2 = d_t0 * (1.0 - t0 * t0);
+        let d_z = d_t2;
         for j_1 in (0..10).rev() {
-            let d_t4 = d_z;
-            d_w[i_1][j_1] += d_t4 * x[j_1];
-            d_x[j_1] += d_t4 * w[i_1][j_1];
+            let d_t3 = d_z;
+            d_w[i][j_1] += d_t3 * x[j_1];
+            d_x[j_1] += d_t3 * w[i][j_1];
         }
-        d_b[i_1] += d_z;
+        d_b[i] += d_z;
     }
 }

@@ -11,6 +11,7 @@ pub fn loss(w: f32, x: f32, target: f32) -> f32 {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -34,6 +35,7 @@ pub fn loss_grad(w: f32, x: f32, target: f32) -> (f32, f32) {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]

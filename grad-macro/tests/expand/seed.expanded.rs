@@ -10,6 +10,7 @@ pub fn f(x: f64, y: f64, z: f64) -> f64 {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]
@@ -32,6 +33,7 @@ pub fn f_grad(x: f64, y: f64, z: f64) -> (f64, (f64, f64, f64)) {
 #[allow(
     unused_variables,
     clippy::float_cmp,
+    clippy::manual_range_contains,
     clippy::too_many_arguments,
     clippy::needless_range_loop
 )]

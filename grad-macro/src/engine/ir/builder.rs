@@ -7,7 +7,7 @@
 //! sweep computes exactly what the user wrote), `add` first applies the IEEE-exact rewrites of
 //! [`crate::engine::optimize::fold`].
 
-use super::{Block, FloatTy, Function, Lit, LitId, LitValue, Node, NodeId, Op, Stmt, Ty};
+use super::{Block, FloatTy, Function, Lit, LitId, LitValue, Node, NodeId, Op, Stmt, Ty, VarId};
 use crate::engine::optimize::fold::{self, Folded};
 use proc_macro2::{Span, TokenStream};
 use std::collections::HashMap;
@@ -26,6 +26,9 @@ pub struct Builder {
     blocks: Vec<Vec<Stmt>>,
     lit_index: HashMap<String, LitId>,
     phis: u32,
+    /// The read of each variable since its last write in the straight-line code being
+    /// built, shared by later reads (`a[0] * a[0]` reads `a` once, so it is taped once).
+    reads: HashMap<VarId, NodeId>,
 }
 
 impl Builder {
@@ -51,6 +54,7 @@ impl Builder {
             blocks: vec![Vec::new()],
             lit_index,
             phis,
+            reads: HashMap::new(),
         }
     }
 
@@ -61,12 +65,16 @@ impl Builder {
 
     /// Opens a nested block and its scope.
     pub fn open(&mut self) {
+        // A read before a nested block is not shared into it: a loop body may run after
+        // its own writes.
+        self.reads.clear();
         self.blocks.push(Vec::new());
         self.logs.push(Vec::new());
     }
 
     /// Closes the innermost block, forgetting the values built in it.
     pub fn close(&mut self) -> Block {
+        self.reads.clear();
         for key in self.logs.pop().unwrap_or_default() {
             self.table.remove(&key);
         }
@@ -84,8 +92,37 @@ impl Builder {
         self.f
     }
 
+    /// The current value of a variable, read here or shared with a read since its last write.
+    pub fn read_var(&mut self, var: VarId, ty: Ty, span: Span) -> NodeId {
+        if let Some(&read) = self.reads.get(&var) {
+            return read;
+        }
+        let read = self.add(Op::ReadVar(var), Vec::new(), ty, span);
+        self.reads.insert(var, read);
+        read
+    }
+
+    /// Forgets the shared read of what `stmt` writes.
+    fn written(&mut self, stmt: &Stmt) {
+        match stmt {
+            Stmt::Decl(v, _) | Stmt::Assign(v, _, _) => {
+                self.reads.remove(v);
+            }
+            Stmt::Store(store) => {
+                self.reads.remove(&store.var);
+            }
+            Stmt::Branch(_) | Stmt::Loop(_) => self.reads.clear(),
+            Stmt::Let(_)
+            | Stmt::Pullback(_)
+            | Stmt::Effect(_)
+            | Stmt::Push(..)
+            | Stmt::Rewind(_) => {}
+        }
+    }
+
     /// Appends a statement to the innermost block.
     pub fn push(&mut self, stmt: Stmt) {
+        self.written(&stmt);
         if let Some(block) = self.blocks.last_mut() {
             block.push(stmt);
         }
@@ -94,12 +131,14 @@ impl Builder {
     /// Appends a statement to the block at `depth` (1 = top level), ahead of whatever nested
     /// statement is still being built inside it.
     pub fn push_at(&mut self, depth: usize, stmt: Stmt) {
+        self.written(&stmt);
         let i = depth.clamp(1, self.blocks.len()) - 1;
         self.blocks[i].push(stmt);
     }
 
     /// Puts a statement first in the block at `depth`.
     pub fn push_front_at(&mut self, depth: usize, stmt: Stmt) {
+        self.written(&stmt);
         let i = depth.clamp(1, self.blocks.len()) - 1;
         self.blocks[i].insert(0, stmt);
     }

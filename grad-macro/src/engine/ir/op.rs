@@ -91,6 +91,41 @@ math_ops! {
 }
 
 impl Math {
+    /// Methods that cost more than a tape's push and pop (a libm call): inside a loop, the
+    /// reverse sweep reads their value from a tape rather than computing it again.
+    pub fn is_costly(self) -> bool {
+        use Math::{
+            Acos, Acosh, Asin, Asinh, Atan, Atan2, Atanh, Cbrt, Cos, Cosh, Exp, Exp2, ExpM1, Hypot,
+            Ln, Ln1p, Log, Log2, Log10, Powf, Sin, Sinh, Tan, Tanh,
+        };
+        matches!(
+            self,
+            Sin | Cos
+                | Tan
+                | Asin
+                | Acos
+                | Atan
+                | Atan2
+                | Sinh
+                | Cosh
+                | Tanh
+                | Asinh
+                | Acosh
+                | Atanh
+                | Exp
+                | Exp2
+                | ExpM1
+                | Ln
+                | Log
+                | Log10
+                | Log2
+                | Ln1p
+                | Powf
+                | Cbrt
+                | Hypot
+        )
+    }
+
     /// Which operands are floats: all of them except the exponent of `powi`.
     pub fn float_operand(self, index: usize) -> bool {
         !(self == Math::Powi && index == 1)

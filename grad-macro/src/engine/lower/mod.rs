@@ -225,7 +225,7 @@ impl Lowerer<'_> {
 
     fn read_var(&mut self, var: VarId, span: Span) -> NodeId {
         let ty = self.b.f.var(var).ty;
-        self.b.add(Op::ReadVar(var), Vec::new(), ty, span)
+        self.b.read_var(var, ty, span)
     }
 
     /// Gives `name` a new value: rebinds an SSA name, or assigns its variable.
@@ -412,11 +412,16 @@ impl Lowerer<'_> {
     }
 
     fn local(&mut self, local: &syn::Local, rest: &[&syn::Stmt]) {
+        if let Some((pats, elems)) = syntax::tuple_let(local) {
+            self.tuple_let(&pats, &elems, rest);
+            return;
+        }
         let binding = syntax::binding_of(&local.pat);
         let Ok(binding) = binding else {
             self.errors.spanned(
                 &local.pat,
-                "only simple bindings are supported (`let x = …`, `let mut x: f64 = …`), not \
+                "only simple bindings are supported (`let x = …`, `let mut x: f64 = …`, `let (a, b) = \
+                 (…, …)`), not \
                  patterns",
             );
             // The initializer may hold more errors worth reporting now.
@@ -456,9 +461,47 @@ impl Lowerer<'_> {
             }
             return;
         };
-        let Some(mut value) = self.value_or_diverge(init) else {
-            return;
-        };
+        if let Some(value) = self.value_or_diverge(init) {
+            self.bind_let(&ident, mutable, annotated, value, rest);
+        }
+    }
+
+    /// `let (a, mut b) = (e1, e2);`: every element is evaluated before any name is bound, as
+    /// in Rust (`let (a, b) = (b, a)` swaps).
+    fn tuple_let(&mut self, pats: &[&syn::Pat], elems: &[&syn::Expr], rest: &[&syn::Stmt]) {
+        let mut values = Vec::with_capacity(elems.len());
+        for e in elems {
+            let Some(value) = self.value_or_diverge(e) else {
+                return;
+            };
+            values.push(value);
+        }
+        for (pat, value) in pats.iter().zip(values) {
+            match syntax::binding_of(pat) {
+                Ok(syntax::LetBinding::Name(ident, mutable, annotated)) => {
+                    self.bind_let(&ident, mutable, annotated, value, rest);
+                }
+                Ok(syntax::LetBinding::Wild) => {}
+                Err(()) => self.errors.spanned(
+                    pat,
+                    "only simple bindings are supported inside a tuple pattern (`let (a, mut \
+                     b) = (…, …)`)",
+                ),
+            }
+        }
+    }
+
+    /// Binds `value` to the name of a `let`.
+    fn bind_let(
+        &mut self,
+        ident: &syn::Ident,
+        mutable: bool,
+        annotated: Option<Ty>,
+        mut value: NodeId,
+        rest: &[&syn::Stmt],
+    ) {
+        let name = syntax::name_of(ident);
+        let in_loop = mutable && syntax::assigned_in_loop(rest, &name);
         if let Some(ty @ Ty::Float(_)) = annotated {
             value = self.typed_literal(value, ty);
         }

@@ -199,6 +199,24 @@ pub fn binding_of(pat: &Pat) -> Result<LetBinding, ()> {
     }
 }
 
+/// The patterns and values of `let (a, b) = (e1, e2);`, a tuple destructured into names
+/// (same arity, no `else`); `None` for any other `let`.
+pub fn tuple_let(local: &syn::Local) -> Option<(Vec<&Pat>, Vec<&Expr>)> {
+    let Pat::Tuple(pats) = &local.pat else {
+        return None;
+    };
+    let init = local.init.as_ref().filter(|i| i.diverge.is_none())?;
+    let mut e = &*init.expr;
+    while let Expr::Paren(p) = e {
+        e = &p.expr;
+    }
+    let Expr::Tuple(elems) = e else {
+        return None;
+    };
+    (pats.elems.len() == elems.elems.len())
+        .then(|| (pats.elems.iter().collect(), elems.elems.iter().collect()))
+}
+
 /// The operator of a compound assignment (`+=` → `+`).
 pub fn compound_op(op: &BinOp) -> Option<crate::engine::ir::Op> {
     use crate::engine::ir::Op;

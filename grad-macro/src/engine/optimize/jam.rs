@@ -5,16 +5,18 @@
 //! A top-level loop `F` and its reverse `R` are jammed when
 //!
 //! * `F` carries nothing from one iteration to the next except accumulators (`v += …` into
-//!   variables it never reads), writes no array and keeps no tape, and runs over a range with
-//!   no early exit;
-//! * `R` pops no tape, and reads nothing that `F` or the code after `F` changes;
+//!   variables it never reads), writes no array, and runs over a range with no early exit;
+//! * `R` pops only tapes `F` pushes, and reads nothing else that `F` or the code after `F`
+//!   changes;
 //! * the reverse sweep before `R` (the adjoints of the code after the loop, and the zeroed
 //!   adjoints `R` adds into) reads only values that exist before `F` — so it can run first.
 //!
 //! Then the body becomes: the code before `F`, that reverse prefix, one loop running `F`'s
 //! body then `R`'s for each index (`R`'s index renamed to `F`'s), the code after `F`, and the
 //! rest of the reverse sweep. Iterations are independent, so running `R`'s in forward order
-//! only changes the order in which shared adjoints are summed.
+//! only changes the order in which shared adjoints are summed. What an iteration of `F` pushes,
+//! the same iteration of `R` pops, last first; a value pushed once at the top of the body is
+//! then simply used where it was popped, and its tape disappears.
 
 use crate::engine::ir::{
     Adapter, Block, BufferArg, Function, LoopKind, NodeId, Op, Selector, Stmt, VarId,
@@ -51,8 +53,10 @@ pub fn jam(f: &mut Function, sweep: usize, pairs: &[(NodeId, NodeId)]) {
             continue;
         };
         rename(f, &mut r.body, reverse, forward);
+        let forwarded = forward_tapes(f, &mut l.body, &mut r.body);
         l.body.stmts.append(&mut r.body.stmts);
-        let before = stmts;
+        let mut before = stmts;
+        before.retain(|s| !matches!(s, Stmt::Decl(v, _) if forwarded.contains(v)));
         sweep = before.len() + prefix.len() + 1 + after.len();
         f.body.stmts = before
             .into_iter()
@@ -78,16 +82,20 @@ fn jammable(f: &Function, k: usize, sweep: usize, m: usize) -> bool {
     {
         return false;
     }
-    // F: only accumulators carried, no arrays written, no tapes.
+    // F: only accumulators carried, no arrays written.
     let mut declared_in_l = HashSet::new();
     let mut written = Vec::new();
+    let mut pushed = HashSet::new();
     let mut simple = true;
     l.body.walk(&mut |s| match s {
         Stmt::Decl(v, _) => {
             declared_in_l.insert(*v);
         }
         Stmt::Assign(v, op, _) => written.push((*v, *op)),
-        Stmt::Store(_) | Stmt::Push(..) | Stmt::Rewind(_) | Stmt::Pullback(_) => simple = false,
+        Stmt::Push(v, _) => {
+            pushed.insert(*v);
+        }
+        Stmt::Store(_) | Stmt::Rewind(_) | Stmt::Pullback(_) => simple = false,
         Stmt::Loop(inner) if inner.exit.is_some() => simple = false,
         _ => {}
     });
@@ -102,22 +110,25 @@ fn jammable(f: &Function, k: usize, sweep: usize, m: usize) -> bool {
     if !simple || !accumulates || reads_any(f, &l.body, &carried) {
         return false;
     }
-    // R: no tapes.
-    let mut tapes = false;
+    // R: only F's tapes.
+    let mut foreign = false;
     r.body.walk(&mut |s| {
-        if let Stmt::Let(n) = s {
-            tapes |= matches!(f.node(*n).op, Op::Pop(_));
+        if let Stmt::Let(n) = s
+            && let Op::Pop(v) = f.node(*n).op
+        {
+            foreign |= !pushed.contains(&v);
         }
-        tapes |= matches!(s, Stmt::Rewind(_) | Stmt::Push(..));
+        foreign |= matches!(s, Stmt::Rewind(_) | Stmt::Push(..));
     });
-    if tapes {
+    if foreign {
         return false;
     }
-    // What F and the code after it change: nothing the moved code may read.
+    // What F and the code after it change: nothing the moved code may read, but F's tapes.
     let mut changed = HashSet::new();
     let mut later = HashSet::new();
     for s in &stmts[k..sweep] {
         walk_one(s, &mut |s| match s {
+            Stmt::Push(v, _) if pushed.contains(v) => {}
             Stmt::Assign(v, _, _) | Stmt::Decl(v, _) | Stmt::Push(v, _) | Stmt::Rewind(v) => {
                 changed.insert(*v);
             }
@@ -135,6 +146,49 @@ fn jammable(f: &Function, k: usize, sweep: usize, m: usize) -> bool {
         stmts: stmts[sweep..=m].to_vec(),
     };
     !reads_any(f, &moved, &changed) && !uses_any(f, &moved, &later)
+}
+
+/// Where the jammed body pushes a value at its top level and pops it at its top level, the
+/// popped value is the pushed one: uses it directly, and drops the push and the pop. Returns
+/// the tapes that are left unused.
+fn forward_tapes(f: &mut Function, forward: &mut Block, reverse: &mut Block) -> HashSet<VarId> {
+    let count = |block: &Block, tape: VarId, f: &Function| {
+        let mut n = 0;
+        block.walk(&mut |s| match s {
+            Stmt::Push(v, _) if *v == tape => n += 1,
+            Stmt::Let(x) if f.node(*x).op == Op::Pop(tape) => n += 1,
+            _ => {}
+        });
+        n
+    };
+    let mut forwarded = HashSet::new();
+    let pushes: Vec<(VarId, NodeId)> = forward
+        .stmts
+        .iter()
+        .filter_map(|s| match s {
+            Stmt::Push(v, x) => Some((*v, *x)),
+            _ => None,
+        })
+        .collect();
+    for (tape, value) in pushes {
+        let pop = reverse.stmts.iter().find_map(|s| match s {
+            Stmt::Let(x) if f.node(*x).op == Op::Pop(tape) => Some(*x),
+            _ => None,
+        });
+        let Some(pop) = pop else { continue };
+        if count(forward, tape, f) != 1 || count(reverse, tape, f) != 1 {
+            continue;
+        }
+        rename(f, reverse, pop, value);
+        forward
+            .stmts
+            .retain(|s| !matches!(s, Stmt::Push(v, _) if *v == tape));
+        reverse
+            .stmts
+            .retain(|s| !matches!(s, Stmt::Let(x) if *x == pop));
+        forwarded.insert(tape);
+    }
+    forwarded
 }
 
 /// Calls `visit` on `stmt` and every statement nested in it.
