@@ -15,9 +15,12 @@ mod ba;
 mod data;
 #[path = "../adbench/gmm.rs"]
 mod gmm;
+#[path = "../adbench/lstm.rs"]
+mod lstm;
 
 use ba::{Ba, CAM};
 use gmm::Gmm;
+use lstm::Lstm;
 
 fn expectations() -> String {
     std::fs::read_to_string(data::path("reference/adbench_test_expectations.json"))
@@ -184,4 +187,55 @@ fn ba_jacobians_in_csr_layout_for_every_instance() {
     ] {
         check_ba(file);
     }
+}
+
+#[test]
+fn lstm_matches_adbenchs_unit_test() {
+    let problem = Lstm::read("lstm/lstm_l2_c1024.txt");
+    let (loss, gradient) = problem.gradient();
+    let text = expectations();
+    let objective = json_numbers(&text, "lstm_test", "objective")[0];
+    let expected = json_numbers(&text, "lstm_test", "gradient");
+    assert_eq!(gradient.len(), 266);
+    let rho = data::max_rho(&gradient, &expected);
+    eprintln!(
+        "lstm l2 c1024: objective ρ = {:.1e}, gradient max ρ = {rho:.1e}",
+        data::rho(loss, objective)
+    );
+    // The expected objective is printed to 8 decimals.
+    assert!(data::rho(loss, objective) <= 1e-8, "{loss} vs {objective}");
+    assert!(rho <= 1e-8, "ρ = {rho}");
+    assert_eq!(loss.to_bits(), problem.objective().to_bits());
+}
+
+/// Parameter `k` of `[main_params | extra_params]`.
+fn lstm_param(p: &mut Lstm, k: usize) -> &mut f64 {
+    let nm = p.main_params.len();
+    if k < nm {
+        &mut p.main_params[k]
+    } else {
+        &mut p.extra_params[k - nm]
+    }
+}
+
+#[test]
+fn lstm_with_four_layers_matches_central_differences() {
+    let mut problem = Lstm::read("lstm/lstm_l4_c1024.txt");
+    let (_, gradient) = problem.gradient();
+    assert_eq!(gradient.len(), 490);
+    let mut worst: f64 = 0.0;
+    for (k, &derivative) in gradient.iter().enumerate() {
+        let mut at = |h: f64| {
+            let old = *lstm_param(&mut problem, k);
+            *lstm_param(&mut problem, k) = old + h;
+            let value = problem.objective();
+            *lstm_param(&mut problem, k) = old;
+            value
+        };
+        let h = 1e-5;
+        let numeric = (at(h) - at(-h)) / (2.0 * h);
+        worst = worst.max(data::rho(derivative, numeric));
+    }
+    eprintln!("lstm l4 c1024: 490 parameters, max ρ against central differences = {worst:.1e}");
+    assert!(worst <= 1e-8, "ρ = {worst}");
 }
