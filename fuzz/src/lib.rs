@@ -6,6 +6,7 @@
 
 pub mod harness;
 pub mod program;
+pub mod scale;
 
 #[path = "../../tests/derive/dual.rs"]
 #[allow(missing_docs, clippy::all, clippy::pedantic)]

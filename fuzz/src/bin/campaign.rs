@@ -6,7 +6,10 @@
 //! * `teeth PROGRAMS`: plant each known-wrong rule (`grad-macro/src/engine/plant.rs`) and
 //!   show that the check catches it;
 //! * `panics SECONDS`: feed the macro's engine, in-process, random and mutated functions
-//!   and attributes for that long, and report every panic.
+//!   and attributes for that long, and report every panic;
+//! * `scale`: expand straight-line and loop-heavy functions of 100 to 10 000 operations
+//!   in-process, and build each with `rustc -O` with and without its derivatives: time and
+//!   size against size.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -25,9 +28,10 @@ fn main() {
         "differential" => differential(arg(1), arg(2), args.iter().any(|a| a == "--release")),
         "teeth" => teeth(arg(1)),
         "panics" => panics(arg(1).parse().unwrap_or(60)),
+        "scale" => scale(),
         _ => {
             eprintln!(
-                "usage: campaign differential FIRST..LAST PROGRAMS [--release] | teeth PROGRAMS | panics SECONDS"
+                "usage: campaign differential FIRST..LAST PROGRAMS [--release] | teeth PROGRAMS | panics SECONDS | scale"
             );
             std::process::exit(2);
         }
@@ -356,4 +360,103 @@ fn mutate_attr(r: &mut Rng) -> String {
     } else {
         base.to_owned()
     }
+}
+
+/// A generator of functions of a given number of operations (`grad_fuzz::scale`).
+type Generator = fn(&str, usize, u64) -> String;
+
+/// Expansion time, emitted size and build time against the number of operations.
+fn scale() {
+    let dir = std::env::temp_dir().join("grad-scale");
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    println!(
+        "{:<9} {:>6} {:>11} {:>10} {:>11} {:>9} {:>10} {:>10} {:>6}",
+        "shape",
+        "ops",
+        "expand",
+        "in bytes",
+        "out bytes",
+        "out/op",
+        "build f",
+        "build all",
+        "ratio"
+    );
+    let shapes: [(&str, Generator); 2] = [
+        ("straight", grad_fuzz::scale::straight_line),
+        ("loops", grad_fuzz::scale::loop_heavy),
+    ];
+    for (shape, generate) in shapes {
+        for ops in [100, 1_000, 10_000] {
+            let source = generate("f", ops, 1);
+            let item: proc_macro2::TokenStream = source.parse().expect("generated code parses");
+            let mut best = Duration::MAX;
+            let mut expanded = proc_macro2::TokenStream::new();
+            for _ in 0..3 {
+                let start = Instant::now();
+                expanded = engine::derive_grad(proc_macro2::TokenStream::new(), &item);
+                best = best.min(start.elapsed());
+            }
+            let expanded = expanded.to_string();
+            assert!(
+                !expanded.contains("compile_error"),
+                "{shape} {ops}: {expanded}"
+            );
+            let primal = rustc_time(&dir, &format!("{shape}_{ops}_f"), &source);
+            let all = rustc_time(&dir, &format!("{shape}_{ops}_all"), &expanded);
+            println!(
+                "{shape:<9} {ops:>6} {:>8.1} ms {:>10} {:>11} {:>9.0} {:>8.2} s {:>8.2} s {:>6.2}",
+                best.as_secs_f64() * 1e3,
+                source.len(),
+                expanded.len(),
+                expanded.len() as f64 / ops as f64,
+                primal,
+                all,
+                all / primal
+            );
+        }
+    }
+}
+
+/// Seconds `rustc -O` takes on `source` as a library linked against `grad`.
+fn rustc_time(dir: &std::path::Path, name: &str, source: &str) -> f64 {
+    let deps = std::env::current_exe()
+        .expect("the campaign's path")
+        .parent()
+        .expect("its directory")
+        .join("deps");
+    let grad = std::fs::read_dir(&deps)
+        .expect("the deps directory")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "rlib")
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("libgrad-"))
+        })
+        .max_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
+        .expect("grad is built next to the campaign");
+    let file = dir.join(format!("{name}.rs"));
+    std::fs::write(&file, format!("#![allow(warnings)]\n{source}")).expect("writing");
+    let start = Instant::now();
+    let status = Command::new("rustc")
+        .args([
+            "--edition",
+            "2024",
+            "--crate-type",
+            "lib",
+            "-C",
+            "opt-level=3",
+        ])
+        .arg("--extern")
+        .arg(format!("grad={}", grad.display()))
+        .arg("-L")
+        .arg(format!("dependency={}", deps.display()))
+        .arg("--out-dir")
+        .arg(dir)
+        .arg(&file)
+        .status()
+        .expect("rustc runs");
+    assert!(status.success(), "{name} does not build");
+    start.elapsed().as_secs_f64()
 }
