@@ -65,28 +65,51 @@ impl Ba {
     /// `reproj_err` (2 per observation) then `w_err` (1 per observation): ADBench's
     /// `ba_objective`.
     pub fn objective(&self) -> (Vec<f64>, Vec<f64>) {
-        let mut reproj = Vec::with_capacity(2 * self.p);
-        let mut w_err = Vec::with_capacity(self.p);
+        let (mut reproj, mut w_err) = (Vec::new(), Vec::new());
+        self.objective_into(&mut reproj, &mut w_err);
+        (reproj, w_err)
+    }
+
+    /// [`Ba::objective`] into buffers kept from call to call, as ADBench's harness keeps its
+    /// output arrays.
+    pub fn objective_into(&self, reproj: &mut Vec<f64>, w_err: &mut Vec<f64>) {
+        reproj.clear();
+        w_err.clear();
+        reproj.reserve(2 * self.p);
+        w_err.reserve(self.p);
         for (i, &(c, j)) in self.obs.iter().enumerate() {
             let e = reprojection_error(&self.cams[c], &self.x[j], self.w[i], &self.feats[i]);
             reproj.extend(e);
             w_err.push(weight_error(self.w[i]));
         }
-        (reproj, w_err)
     }
 
     /// The Jacobian of the objective in ADBench's CSR layout, each observation's 2×15 block
     /// computed by `reprojection_error_jacobian` (ADBench's `calculate_jacobian`).
     pub fn jacobian(&self) -> Csr {
+        let mut j = Csr {
+            nrows: 0,
+            ncols: 0,
+            rows: Vec::new(),
+            cols: Vec::new(),
+            vals: Vec::new(),
+        };
+        self.jacobian_into(&mut j);
+        j
+    }
+
+    /// [`Ba::jacobian`] into a matrix kept from call to call, as ADBench's `BASparseMat` is.
+    pub fn jacobian_into(&self, j: &mut Csr) {
         let (n, m, p) = (self.n, self.m, self.p);
         let nnz = 15 * 2 * p + p;
-        let mut j = Csr {
-            nrows: 2 * p + p,
-            ncols: CAM * n + 3 * m + p,
-            rows: Vec::with_capacity(3 * p + 1),
-            cols: Vec::with_capacity(nnz),
-            vals: Vec::with_capacity(nnz),
-        };
+        j.nrows = 2 * p + p;
+        j.ncols = CAM * n + 3 * m + p;
+        j.rows.clear();
+        j.cols.clear();
+        j.vals.clear();
+        j.rows.reserve(3 * p + 1);
+        j.cols.reserve(nnz);
+        j.vals.reserve(nnz);
         j.rows.push(0);
         for (i, &(c, pt)) in self.obs.iter().enumerate() {
             let (_, block) =
@@ -105,7 +128,6 @@ impl Ba {
             j.vals.push(d);
             j.rows.push(j.cols.len());
         }
-        j
     }
 }
 

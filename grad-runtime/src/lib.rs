@@ -30,4 +30,4 @@ pub use helpers::{
 };
 pub use real::Real;
 pub use shape::{Adjoint, accumulate, sum_all, zeros_like};
-pub use tape::{StackTape, Tape};
+pub use tape::{SPARE_BUFFERS, SPARE_VALUES, StackTape, Tape};

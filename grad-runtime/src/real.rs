@@ -26,6 +26,7 @@ use core::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Rem, Sub, S
 /// ```
 pub trait Real:
     Copy
+    + 'static
     + Default
     + Debug
     + PartialEq

@@ -7,7 +7,15 @@
 //! without forgetting: [`Tape::rewind`] lets the next reverse sweep of a Jacobian (one per
 //! output, after a single forward sweep) read the same values again.
 
+use std::any::{Any, TypeId};
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 /// A tape on the heap, reserved once for the iterations known in advance.
+///
+/// A dropped tape leaves its buffer to the next tape of the same thread and element type (at
+/// most [`SPARE_BUFFERS`] buffers per type, of at most [`SPARE_VALUES`] values each), so a
+/// gradient called again and again allocates its tapes once, not on every call.
 ///
 /// ```
 /// # use grad_runtime as grad;
@@ -20,20 +28,41 @@
 /// assert_eq!(tape.pop(), 3.0);
 /// ```
 #[derive(Clone, Debug, Default)]
-pub struct Tape<T> {
+pub struct Tape<T: 'static> {
     values: Vec<T>,
     /// How many values are still to be popped.
     unread: usize,
 }
 
-impl<T: Clone> Tape<T> {
+/// How many dropped tape buffers a thread keeps per element type.
+pub const SPARE_BUFFERS: usize = 16;
+
+/// The largest dropped tape buffer a thread keeps, in values.
+pub const SPARE_VALUES: usize = 1 << 22;
+
+thread_local! {
+    /// Buffers of dropped tapes, by element type (each a `Vec<Vec<T>>`), emptied.
+    static SPARE: RefCell<HashMap<TypeId, Box<dyn Any>>> = RefCell::new(HashMap::new());
+}
+
+impl<T: Clone + 'static> Tape<T> {
     /// An empty tape with room for `capacity` values.
     #[must_use]
     pub fn with_capacity(capacity: usize) -> Tape<T> {
-        Tape {
-            values: Vec::with_capacity(capacity),
-            unread: 0,
-        }
+        let spare = SPARE
+            .try_with(|spare| {
+                let mut spare = spare.borrow_mut();
+                let list = spare
+                    .get_mut(&TypeId::of::<T>())?
+                    .downcast_mut::<Vec<Vec<T>>>()?;
+                let largest = (0..list.len()).max_by_key(|&i| list[i].capacity())?;
+                Some(list.swap_remove(largest))
+            })
+            .ok()
+            .flatten();
+        let mut values = spare.unwrap_or_default();
+        values.reserve(capacity);
+        Tape { values, unread: 0 }
     }
 
     /// Saves a value.
@@ -71,6 +100,28 @@ impl<T: Clone> Tape<T> {
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.unread == 0
+    }
+}
+
+impl<T: 'static> Drop for Tape<T> {
+    fn drop(&mut self) {
+        let mut values = std::mem::take(&mut self.values);
+        if values.capacity() == 0 || values.capacity() > SPARE_VALUES {
+            return;
+        }
+        values.clear();
+        // During the thread's teardown the spares are gone: the buffer is simply freed.
+        let _ = SPARE.try_with(|spare| {
+            let mut spare = spare.borrow_mut();
+            let entry = spare
+                .entry(TypeId::of::<T>())
+                .or_insert_with(|| Box::new(Vec::<Vec<T>>::new()));
+            if let Some(list) = entry.downcast_mut::<Vec<Vec<T>>>()
+                && list.len() < SPARE_BUFFERS
+            {
+                list.push(values);
+            }
+        });
     }
 }
 
@@ -214,5 +265,17 @@ mod tests {
         let mut t = StackTape::<f64, 1>::new();
         t.push(1.0);
         t.push(2.0);
+    }
+
+    #[test]
+    fn a_dropped_tape_leaves_its_buffer_to_the_next_one() {
+        let mut tape = Tape::<u16>::with_capacity(1000);
+        tape.push(7);
+        drop(tape);
+        let mut next = Tape::<u16>::with_capacity(10);
+        assert!(next.values.capacity() >= 1000);
+        assert!(next.is_empty(), "the buffer comes back empty");
+        next.push(1);
+        assert_eq!(next.pop(), 1);
     }
 }
