@@ -20,6 +20,9 @@ pub struct Names {
     nodes: HashMap<NodeId, Ident>,
     vars: HashMap<VarId, Ident>,
     taken: HashSet<String>,
+    /// The next suffix to try for each hint already given out, so that the thousandth `i`
+    /// does not try `i_1` … `i_999` first.
+    suffixes: HashMap<String, usize>,
     temps: usize,
     out: Option<NodeId>,
 }
@@ -55,6 +58,7 @@ impl Names {
                 .filter(|r| !rebound.contains(r.as_str()))
                 .cloned()
                 .collect(),
+            suffixes: HashMap::new(),
             temps: 0,
             out,
         };
@@ -170,13 +174,13 @@ impl Names {
         if self.taken.insert(hint.to_owned()) {
             return hint.to_owned();
         }
-        let mut k = 1;
+        let k = self.suffixes.entry(hint.to_owned()).or_insert(1);
         loop {
             let name = format!("{hint}_{k}");
+            *k += 1;
             if self.taken.insert(name.clone()) {
                 return name;
             }
-            k += 1;
         }
     }
 
