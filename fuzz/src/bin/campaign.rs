@@ -5,8 +5,9 @@
 //!   in release too, comparing the digests of every bit the two builds produced;
 //! * `teeth PROGRAMS`: plant each known-wrong rule (`grad-macro/src/engine/plant.rs`) and
 //!   show that the check catches it;
-//! * `panics SECONDS`: feed the macro's engine, in-process, random and mutated functions
-//!   and attributes for that long, and report every panic;
+//! * `panics SECONDS [SEED]`: feed the macro's engine, in-process, random and mutated
+//!   functions and attributes for that long (another `SEED`, other inputs), and report every
+//!   panic and the CPU time spent;
 //! * `scale [MAX_BUILT_OPS]`: expand straight-line and loop-heavy functions of 100 to 10 000
 //!   operations in-process, and build those up to `MAX_BUILT_OPS` with `rustc -O` with and
 //!   without their derivatives: time and size against size.
@@ -27,11 +28,11 @@ fn main() {
     match arg(0) {
         "differential" => differential(arg(1), arg(2), args.iter().any(|a| a == "--release")),
         "teeth" => teeth(arg(1)),
-        "panics" => panics(arg(1).parse().unwrap_or(60)),
+        "panics" => panics(arg(1).parse().unwrap_or(60), arg(2).parse().unwrap_or(0)),
         "scale" => scale(arg(1).parse().unwrap_or(usize::MAX)),
         _ => {
             eprintln!(
-                "usage: campaign differential FIRST..LAST PROGRAMS [--release] | teeth PROGRAMS | panics SECONDS | scale [MAX_BUILT_OPS]"
+                "usage: campaign differential FIRST..LAST PROGRAMS [--release] | teeth PROGRAMS | panics SECONDS [SEED] | scale [MAX_BUILT_OPS]"
             );
             std::process::exit(2);
         }
@@ -296,9 +297,9 @@ fn mutate(r: &mut Rng, source: &str) -> String {
     s
 }
 
-fn panics(seconds: u64) {
+fn panics(seconds: u64, seed: u64) {
     let deadline = Instant::now() + Duration::from_secs(seconds);
-    let mut r = Rng::new(seconds ^ 0x5eed);
+    let mut r = Rng::new(seconds ^ seed ^ 0x5eed);
     let (mut runs, mut parsed, mut found) = (0u64, 0u64, Vec::<String>::new());
     std::panic::set_hook(Box::new(|_| {}));
     let mut batch = 0u64;
@@ -348,9 +349,20 @@ fn panics(seconds: u64) {
         }
     }
     println!(
-        "{runs} inputs ({parsed} parsed as functions) in {seconds} s: {} panics",
+        "{runs} inputs ({parsed} parsed as functions) in {seconds} s ({} s of CPU): {} panics",
+        cpu_seconds().map_or_else(|| "?".to_owned(), |s| format!("{s:.0}")),
         found.len()
     );
+}
+
+/// The CPU time this process has used (user + system), where Linux's `/proc` says it.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces), from field 3 on.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    // The kernel's USER_HZ is 100 on every Linux this runs on.
+    Some(ticks / 100.0)
 }
 
 fn mutate_attr(r: &mut Rng) -> String {
