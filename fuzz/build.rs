@@ -20,10 +20,10 @@ fn main() {
         .unwrap_or(1);
     let (source, checks) = program::batch(seed, count, "");
     let list = format!(
-        "/// Every program's check, in order.\npub const CHECKS: &[(&str, fn(&mut Rng, &mut Report))] = &[{}];\n",
+        "/// Every program's check, in order, and whether its bits are the same in every build.\npub const CHECKS: &[(&str, fn(&mut Rng, &mut Report), bool)] = &[{}];\n",
         checks
             .iter()
-            .map(|c| format!("(\"{}\", {c})", &c["check_".len()..]))
+            .map(|c| format!("(\"{0}\", check_{0}, {1})", c.name, c.same_in_every_build))
             .collect::<Vec<_>>()
             .join(", ")
     );

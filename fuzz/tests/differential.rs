@@ -22,7 +22,11 @@ fn every_program_agrees_with_dual_numbers() {
     // A panic (a tape popped past its start, an index out of bounds) is a failure of that
     // program, not the end of the run.
     std::panic::set_hook(Box::new(|_| {}));
-    for (name, check) in CHECKS {
+    // `GRAD_FUZZ_DIGESTS=1`: the running digest after each program, to find where two
+    // builds part.
+    let trace = std::env::var_os("GRAD_FUZZ_DIGESTS").is_some();
+    for &(name, check, same_in_every_build) in CHECKS {
+        report.digested = same_in_every_build;
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             check(&mut r, &mut report);
         }));
@@ -35,6 +39,9 @@ fn every_program_agrees_with_dual_numbers() {
             report
                 .mismatches
                 .push(format!("{name}: panicked: {message}"));
+        }
+        if trace {
+            eprintln!("{name} {:016x}", report.digest);
         }
     }
     let _ = std::panic::take_hook();
