@@ -206,6 +206,21 @@ fn atan2_near_the_origin_and_far_from_it_keeps_its_derivative() {
     assert!((angle_jvp(1e-300, -1e-300, 1.0, 0.0).1 / -5e299 - 1.0).abs() < 1e-12);
 }
 
+/// A value at two operand positions has its local partials summed before the upstream
+/// multiplies them (found by the differential fuzzer: the partials of `x.atan2(x)`, ±5e299 at
+/// 1e-300, swamped the adjoint's other contribution and the gradient came out 0, not 1).
+#[derive_grad]
+fn constant_angle_plus_x(x: f64) -> f64 {
+    x.atan2(x) + x
+}
+
+#[test]
+fn partials_of_a_repeated_operand_cancel_before_they_accumulate() {
+    for x in [1e-300, -1e-300, 1e-10, 3.0] {
+        assert_eq!(constant_angle_plus_x_grad(x).1, 1.0, "at {x}");
+    }
+}
+
 /// The whole table in forward mode: `_jvp` along each parameter gives exactly the partials
 /// `_grad` gives, kinks included, so both modes follow one convention.
 #[test]

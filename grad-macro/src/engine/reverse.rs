@@ -387,13 +387,41 @@ impl Rev<'_> {
             }
             _ => {}
         }
+        let mut summed = Vec::new();
         for (i, &arg) in node.args.iter().enumerate() {
             if !self.act.active(arg) || !rules::passes_derivative(self.p, n, i) {
                 continue;
             }
-            let Some(partial) = rules::partial(node.op, i, &mut Cx { rev: self, n }) else {
+            if summed.contains(&i) {
+                continue;
+            }
+            let Some(mut partial) = rules::partial(node.op, i, &mut Cx { rev: self, n }) else {
                 continue;
             };
+            // The same value at several operand positions (`x * x`, `x.atan2(x)`): its local
+            // partials are summed before the upstream multiplies them, so that partials which
+            // cancel (±5e299 for `atan2` near the origin) cancel exactly instead of swamping
+            // the adjoint's other contributions one after the other.
+            if let Partial::Times(first) = partial
+                && !rules::singular(node.op, i)
+            {
+                let mut local = first;
+                for (j, &other) in node.args.iter().enumerate().skip(i + 1) {
+                    if other != arg
+                        || !rules::passes_derivative(self.p, n, j)
+                        || rules::singular(node.op, j)
+                    {
+                        continue;
+                    }
+                    if let Some(Partial::Times(more)) =
+                        rules::partial(node.op, j, &mut Cx { rev: self, n })
+                    {
+                        local = self.b.add(Op::Add, vec![local, more], node.ty, node.span);
+                        summed.push(j);
+                    }
+                }
+                partial = Partial::Times(local);
+            }
             let mut contribution = match partial {
                 Partial::Times(p) => self.b.add(Op::Mul, vec![d, p], node.ty, node.span),
                 Partial::Over(p) => self.b.add(Op::Div, vec![d, p], node.ty, node.span),

@@ -81,9 +81,7 @@ fn early_grad(x: f64, y: f64) -> (f64, (f64, f64)) {
     let mut d_x = 0.0;
     if x < 0.0 {
         let d_t0 = d_out;
-        let t2 = d_t0 * y;
-        d_y += t2;
-        d_y += t2;
+        d_y += d_t0 * (y + y);
     } else {
         let d_t1 = d_out;
         let d_s = d_t1 * y;
@@ -109,13 +107,11 @@ fn early_pullback(x: f64, y: f64, d_out: f64, d_x: &mut f64, d_y: &mut f64) {
     }
     if x < 0.0 {
         let d_t0 = d_out;
-        let t1 = d_t0 * y;
-        *d_y += t1;
-        *d_y += t1;
+        *d_y += d_t0 * (y + y);
     } else {
-        let d_t2 = d_out;
-        let d_s = d_t2 * y;
-        *d_y += d_t2 * s;
+        let d_t1 = d_out;
+        let d_s = d_t1 * y;
+        *d_y += d_t1 * s;
         *d_x += if d_s == 0.0 { 0.0 } else { d_s * (0.5 / s) };
     }
 }
@@ -172,9 +168,7 @@ fn piecewise_grad(x: f64) -> (f64, f64) {
         if x < 1.0 {
             let d_t2 = d_t4;
             let d_t = d_t2 * t.cos();
-            let t5 = d_t * x;
-            d_x += t5;
-            d_x += t5;
+            d_x += d_t * (x + x);
         } else {
             let d_t3 = d_t4;
             d_x += d_t3 / x;
@@ -221,9 +215,7 @@ fn piecewise_pullback(x: f64, d_out: f64, d_x: &mut f64) {
         if x < 1.0 {
             let d_t2 = d_t4;
             let d_t = d_t2 * t.cos();
-            let t5 = d_t * x;
-            *d_x += t5;
-            *d_x += t5;
+            *d_x += d_t * (x + x);
         } else {
             let d_t3 = d_t4;
             *d_x += d_t3 / x;

@@ -211,9 +211,8 @@ fn prefix_grad(x: &[f64; 4]) -> (f64, [f64; 4]) {
         d_p[i_1] = 0.0;
         let d_t9 = d_t8;
         let d_t1 = d_t8;
-        let t10 = d_t1 * x[i_1];
-        d_x[i_1] += t10;
-        d_x[i_1] += t10;
+        let t10 = x[i_1];
+        d_x[i_1] += d_t1 * (t10 + t10);
         d_p[i_1 - 1] += d_t9;
     }
     d_x[0] += d_p[0];
@@ -262,9 +261,8 @@ fn prefix_pullback(x: &[f64; 4], d_out: f64, d_x: &mut [f64; 4]) {
         d_p[i_1] = 0.0;
         let d_t9 = d_t8;
         let d_t1 = d_t8;
-        let t10 = d_t1 * x[i_1];
-        d_x[i_1] += t10;
-        d_x[i_1] += t10;
+        let t10 = x[i_1];
+        d_x[i_1] += d_t1 * (t10 + t10);
         d_p[i_1 - 1] += d_t9;
     }
     d_x[0] += d_p[0];

@@ -28,14 +28,10 @@ fn rosenbrock_grad(x: f64, y: f64) -> (f64, (f64, f64)) {
     let d_t2 = d_t3 * b;
     let mut d_b = d_t3 * t2;
     d_b += d_t2 * 100.0;
-    let t4 = d_t1 * a;
-    let mut d_a = t4;
-    d_a += t4;
+    let d_a = d_t1 * (a + a);
     let d_y = d_b;
     let d_t0 = -d_b;
-    let t5 = d_t0 * x;
-    let mut d_x = t5;
-    d_x += t5;
+    let mut d_x = d_t0 * (x + x);
     d_x += -d_a;
     (out, (d_x, d_y))
 }
@@ -59,14 +55,10 @@ fn rosenbrock_pullback(x: f64, y: f64, d_out: f64, d_x: &mut f64, d_y: &mut f64)
     let d_t1 = d_t3 * b;
     let mut d_b = d_t3 * t1;
     d_b += d_t1 * 100.0;
-    let t4 = d_t2 * a;
-    let mut d_a = t4;
-    d_a += t4;
+    let d_a = d_t2 * (a + a);
     *d_y += d_b;
     let d_t0 = -d_b;
-    let t5 = d_t0 * x;
-    *d_x += t5;
-    *d_x += t5;
+    *d_x += d_t0 * (x + x);
     *d_x += -d_a;
 }
 /** Value, gradient and Hessian of `rosenbrock`.
@@ -110,22 +102,18 @@ fn rosenbrock_hessian(x: f64, y: f64) -> (f64, [f64; 2], [[f64; 2]; 2]) {
         let mut t_d_b = d_t6 * t5;
         d_b += d_t4 * 100.0;
         t_d_b += 100.0 * t_d_t4;
-        let t7 = d_t3 * a;
-        let t8 = d_t3 * t_a;
-        let mut d_a = t7;
-        let mut t_d_a = t8;
-        d_a += t7;
-        t_d_a += t8;
+        let t7 = a + a;
+        let t8 = t_a + t_a;
+        let d_a = d_t3 * t7;
+        let t_d_a = d_t3 * t8;
         let d_y = d_b;
         let t_d_y = t_d_b;
         let d_t0 = -d_b;
         let t_d_t0 = -t_d_b;
-        let t9 = d_t0 * x;
-        let t10 = x * t_d_t0 + d_t0 * t_x;
-        let mut d_x = t9;
-        let mut t_d_x = t10;
-        d_x += t9;
-        t_d_x += t10;
+        let t9 = x + x;
+        let t10 = t_x + t_x;
+        let mut d_x = d_t0 * t9;
+        let mut t_d_x = t9 * t_d_t0 + d_t0 * t10;
         d_x += -d_a;
         t_d_x += -t_d_a;
         (out, [d_x, d_y], [t_d_x, t_d_y])

@@ -154,9 +154,7 @@ fn curve_pullback(t: f64, d_out: [f64; 3], d_t: &mut f64) {
     let d_t0 = d_out[0];
     let d_t1 = d_out[1];
     let d_t2 = d_out[2];
-    let t3 = d_t2 * t;
-    *d_t += t3;
-    *d_t += t3;
+    *d_t += d_t2 * (t + t);
     *d_t += d_t1 * t0;
     *d_t += d_t0 * -t1;
 }

@@ -155,9 +155,8 @@ fn prefix_grad(x: &[f64; 4]) -> (f64, [f64; 4]) {
         d_p[i_1] = 0.0;
         let d_t5 = d_t4;
         let d_t1 = d_t4;
-        let t6 = d_t1 * x[i_1];
-        d_x[i_1] += t6;
-        d_x[i_1] += t6;
+        let t6 = x[i_1];
+        d_x[i_1] += d_t1 * (t6 + t6);
         d_p[i_1 - 1] += d_t5;
     }
     d_x[0] += d_p[0];
@@ -192,9 +191,8 @@ fn prefix_pullback(x: &[f64; 4], d_out: f64, d_x: &mut [f64; 4]) {
         d_p[i_1] = 0.0;
         let d_t5 = d_t4;
         let d_t1 = d_t4;
-        let t6 = d_t1 * x[i_1];
-        d_x[i_1] += t6;
-        d_x[i_1] += t6;
+        let t6 = x[i_1];
+        d_x[i_1] += d_t1 * (t6 + t6);
         d_p[i_1 - 1] += d_t5;
     }
     d_x[0] += d_p[0];

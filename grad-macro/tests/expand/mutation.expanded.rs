@@ -21,9 +21,7 @@ fn cube_grad(x: f64) -> (f64, f64) {
     let d_out = 1.0;
     let d_y = d_out * x;
     let mut d_x = d_out * y;
-    let t0 = d_y * x;
-    d_x += t0;
-    d_x += t0;
+    d_x += d_y * (x + x);
     (y_1, d_x)
 }
 /** Reverse mode of `cube`: adds `d_out · ∂cube/∂p` into the buffer `d_p` of every float parameter `p`.
@@ -40,9 +38,7 @@ fn cube_pullback(x: f64, d_out: f64, d_x: &mut f64) {
     let y = x * x;
     let d_y = d_out * x;
     *d_x += d_out * y;
-    let t0 = d_y * x;
-    *d_x += t0;
-    *d_x += t0;
+    *d_x += d_y * (x + x);
 }
 fn shadow(x: f64, y: f64) -> f64 {
     let x = x * y;
@@ -88,9 +84,7 @@ fn shadow_grad(x: f64, y: f64) -> (f64, (f64, f64)) {
     } else {
         let d_acc_1 = d_acc_2;
         let d_t0 = -d_acc_1;
-        let t1 = d_t0 * x_2;
-        d_x_2 += t1;
-        d_x_2 += t1;
+        d_x_2 += d_t0 * (x_2 + x_2);
     }
     let d_x_1 = d_x_2 * (1.0 - x_2 * x_2);
     let d_x = d_x_1 * y;
@@ -128,9 +122,7 @@ fn shadow_pullback(x: f64, y: f64, d_out: f64, d_x: &mut f64, d_y: &mut f64) {
     } else {
         let d_acc_1 = d_acc_2;
         let d_t0 = -d_acc_1;
-        let t1 = d_t0 * x_2;
-        d_x_2 += t1;
-        d_x_2 += t1;
+        d_x_2 += d_t0 * (x_2 + x_2);
     }
     let d_x_1 = d_x_2 * (1.0 - x_2 * x_2);
     *d_x += d_x_1 * y;
