@@ -537,23 +537,7 @@ fn reads_of(f: &Function, stmt: &Stmt) -> Vec<NodeId> {
         }
         Stmt::Loop(l) => {
             let mut out: Vec<NodeId> = l.exit.into_iter().collect();
-            match &l.kind {
-                LoopKind::Range {
-                    start,
-                    end,
-                    adapters,
-                    ..
-                } => {
-                    out.extend([*start, *end]);
-                    for a in adapters {
-                        if let Adapter::StepBy(x) | Adapter::Take(x) = a {
-                            out.push(*x);
-                        }
-                    }
-                }
-                LoopKind::While { cond, .. } => out.push(*cond),
-                LoopKind::Infinite => {}
-            }
+            out.extend(l.control());
             out
         }
         Stmt::Pullback(call) => {

@@ -348,6 +348,29 @@ pub struct Loop {
     pub trips: Option<NodeId>,
 }
 
+impl Loop {
+    /// The nodes that decide how often the loop runs: a range's bounds and adapter operands,
+    /// or a `while`'s condition.
+    pub fn control(&self) -> Vec<NodeId> {
+        match &self.kind {
+            LoopKind::Range {
+                start,
+                end,
+                adapters,
+                ..
+            } => [*start, *end]
+                .into_iter()
+                .chain(adapters.iter().filter_map(|a| match a {
+                    Adapter::StepBy(x) | Adapter::Take(x) => Some(*x),
+                    Adapter::Rev => None,
+                }))
+                .collect(),
+            LoopKind::While { cond, .. } => vec![*cond],
+            LoopKind::Infinite => Vec::new(),
+        }
+    }
+}
+
 /// A statement.
 #[derive(Clone, Debug)]
 pub enum Stmt {

@@ -9,7 +9,7 @@
 //! branches or loops left empty are removed.
 
 use crate::engine::ir::{
-    Adapter, Block, BufferArg, Function, LoopKind, NodeId, Op, Selector, Stmt, Ty, VarId, VarKind,
+    Block, BufferArg, Function, LoopKind, NodeId, Op, Selector, Stmt, Ty, VarId, VarKind,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -184,23 +184,7 @@ fn structure(block: &Block, live: &Live, out: &mut Vec<NodeId>) {
         match stmt {
             Stmt::Branch(branch) => out.push(selector_of(&branch.selector)),
             Stmt::Loop(l) => {
-                match &l.kind {
-                    LoopKind::Range {
-                        start,
-                        end,
-                        adapters,
-                        ..
-                    } => {
-                        out.extend([*start, *end]);
-                        for adapter in adapters {
-                            if let Adapter::StepBy(n) | Adapter::Take(n) = adapter {
-                                out.push(*n);
-                            }
-                        }
-                    }
-                    LoopKind::While { cond, .. } => out.push(*cond),
-                    LoopKind::Infinite => {}
-                }
+                out.extend(l.control());
                 out.extend(l.exit);
             }
             _ => {}

@@ -213,22 +213,7 @@ fn operands(stmt: &Stmt) -> Vec<NodeId> {
         }
         Stmt::Loop(l) => {
             let mut out: Vec<NodeId> = l.exit.into_iter().chain(l.trips).collect();
-            match &l.kind {
-                LoopKind::Range {
-                    start,
-                    end,
-                    adapters,
-                    ..
-                } => {
-                    out.extend([*start, *end]);
-                    out.extend(adapters.iter().filter_map(|a| match a {
-                        Adapter::StepBy(x) | Adapter::Take(x) => Some(*x),
-                        Adapter::Rev => None,
-                    }));
-                }
-                LoopKind::While { cond, .. } => out.push(*cond),
-                LoopKind::Infinite => {}
-            }
+            out.extend(l.control());
             out
         }
         Stmt::Pullback(call) => {
