@@ -293,3 +293,27 @@ fn special_inputs_never_leak_nan_from_untaken_branches() {
 fn zero_times_root(x: f64) -> f64 {
     0.0 * x.sqrt() + x
 }
+
+/// `∛` at 0 (infinite slope) under kinks whose convention is a zero derivative.
+#[derive_grad(jvp)]
+fn root_under_kinks(x: f64) -> f64 {
+    (-x).cbrt().hypot(x) + x.cbrt().abs() + x
+}
+
+/// Forward mode's strong zero, the mirror of reverse mode's: a zero partial times an infinite
+/// tangent contributes 0 (found by the differential fuzzer as a `jvp` of NaN at −0 where
+/// `_grad` and the dual oracle gave finite values).
+#[test]
+fn a_zero_partial_annihilates_an_infinite_tangent() {
+    for x in [0.0, -0.0] {
+        assert_eq!(root_under_kinks_grad(x).1, 1.0, "at {x}");
+        assert_eq!(root_under_kinks_jvp(x, 1.0).1, 1.0, "at {x}");
+        assert_eq!(root_under_kinks_jvp(x, -0.5).1, -0.5, "at {x}");
+    }
+    let x: f64 = 0.125;
+    let slope = 1.0 / (3.0 * 0.25);
+    // hypot(∛-x, x): (∛-x · d∛-x + x) / h, with ∛-x = -0.5 and d∛-x = -slope.
+    let expected = (0.5 * slope + x) / x.hypot(0.5) + slope + 1.0;
+    assert!((root_under_kinks_jvp(x, 1.0).1 - expected).abs() < 1e-14);
+    assert!((root_under_kinks_grad(x).1 - expected).abs() < 1e-14);
+}

@@ -8,6 +8,11 @@
 //! Variables (loop-carried scalars, arrays) are varied when a varied value is written into
 //! them, and useful when a useful value is read out of them. A loop reads at its top what it
 //! writes at its bottom, so both passes repeat until nothing changes.
+//!
+//! Forward mode also asks which tangents may be *unbounded*: infinite where the value is
+//! finite, because they come from a derivative that is (`√x` at 0, see
+//! [`rules::singular`]). The same forward pass answers it, seeded at those ops instead of at
+//! the parameters.
 
 use super::ir::{Block, Function, NodeId, Op, Stmt};
 use super::rules;
@@ -32,7 +37,11 @@ impl Activity {
         for (param, &on) in f.params.iter().zip(active_params) {
             a.varied[param.node.index()] = on && f.node(param.node).ty.float_shaped();
         }
-        while a.forward(f, &f.body) {}
+        let mut flow = Flow {
+            node: &mut a.varied,
+            var: &mut a.var_varied,
+        };
+        while flow.forward(f, &f.body, &|_| false) {}
         if let Some(ret) = f.ret {
             a.useful[ret.index()] = true;
         }
@@ -50,55 +59,28 @@ impl Activity {
         self.var_varied.get(v.index()).copied().unwrap_or(false)
     }
 
+    /// Per node: whether its tangent may be infinite where its value is finite — it is
+    /// downstream of a varied operand's [`rules::unbounded`] derivative.
+    pub fn unbounded(&self, f: &Function) -> Vec<bool> {
+        let mut node = vec![false; f.nodes.len()];
+        let mut var = vec![false; f.vars.len()];
+        let seed = |id: NodeId| {
+            f.node(id).args.iter().enumerate().any(|(i, &arg)| {
+                self.varied(arg) && rules::passes_derivative(f, id, i) && rules::unbounded(f, id, i)
+            })
+        };
+        let mut flow = Flow {
+            node: &mut node,
+            var: &mut var,
+        };
+        while flow.forward(f, &f.body, &seed) {}
+        node
+    }
+
     /// `true` when `id` carries a derivative.
     pub fn active(&self, id: NodeId) -> bool {
         self.varied.get(id.index()).copied().unwrap_or(false)
             && self.useful.get(id.index()).copied().unwrap_or(false)
-    }
-
-    /// One forward pass; `true` if anything changed.
-    fn forward(&mut self, f: &Function, block: &Block) -> bool {
-        let mut changed = false;
-        for stmt in &block.stmts {
-            match stmt {
-                Stmt::Let(id) => {
-                    let node = f.node(*id);
-                    let varied = node.ty.float_shaped()
-                        && (node.args.iter().enumerate().any(|(i, &arg)| {
-                            self.varied[arg.index()] && rules::passes_derivative(f, *id, i)
-                        }) || matches!(node.op, Op::ReadVar(v) | Op::Pop(v) if self.var_varied[v.index()]));
-                    changed |= set(&mut self.varied[id.index()], varied);
-                }
-                Stmt::Branch(branch) => {
-                    for arm in &branch.arms {
-                        changed |= self.forward(f, &arm.block);
-                    }
-                    for (k, &out) in branch.outputs.iter().enumerate() {
-                        let varied = f.node(out).ty.float_shaped()
-                            && branch
-                                .arms
-                                .iter()
-                                .any(|arm| self.varied[arm.yields[k].index()]);
-                        changed |= set(&mut self.varied[out.index()], varied);
-                    }
-                }
-                Stmt::Decl(v, Some(x)) | Stmt::Assign(v, _, x) | Stmt::Push(v, x) => {
-                    let varied = self.varied[x.index()] && f.var(*v).ty.float_shaped();
-                    changed |= set(&mut self.var_varied[v.index()], varied);
-                }
-                Stmt::Store(store) => {
-                    let varied = self.varied[store.value.index()];
-                    changed |= set(&mut self.var_varied[store.var.index()], varied);
-                }
-                Stmt::Loop(_) => {
-                    for block in stmt.blocks() {
-                        changed |= self.forward(f, block);
-                    }
-                }
-                Stmt::Decl(_, None) | Stmt::Pullback(_) | Stmt::Effect(_) | Stmt::Rewind(_) => {}
-            }
-        }
-        changed
     }
 
     /// One backward pass; `true` if anything changed.
@@ -145,6 +127,62 @@ impl Activity {
                 Stmt::Loop(_) => {
                     for block in stmt.blocks().into_iter().rev() {
                         changed |= self.backward(f, block);
+                    }
+                }
+                Stmt::Decl(_, None) | Stmt::Pullback(_) | Stmt::Effect(_) | Stmt::Rewind(_) => {}
+            }
+        }
+        changed
+    }
+}
+
+/// Flags spreading forward along derivatives: through operands, and through the variables
+/// they are written into.
+struct Flow<'a> {
+    node: &'a mut [bool],
+    var: &'a mut [bool],
+}
+
+impl Flow<'_> {
+    /// One forward pass: a value is flagged when `seed` says so or it depends differentiably
+    /// on a flagged value; `true` if anything changed.
+    fn forward(&mut self, f: &Function, block: &Block, seed: &dyn Fn(NodeId) -> bool) -> bool {
+        let mut changed = false;
+        for stmt in &block.stmts {
+            match stmt {
+                Stmt::Let(id) => {
+                    let node = f.node(*id);
+                    let varied = node.ty.float_shaped()
+                        && (node.args.iter().enumerate().any(|(i, &arg)| {
+                            self.node[arg.index()] && rules::passes_derivative(f, *id, i)
+                        }) || matches!(node.op, Op::ReadVar(v) | Op::Pop(v) if self.var[v.index()])
+                            || seed(*id));
+                    changed |= set(&mut self.node[id.index()], varied);
+                }
+                Stmt::Branch(branch) => {
+                    for arm in &branch.arms {
+                        changed |= self.forward(f, &arm.block, seed);
+                    }
+                    for (k, &out) in branch.outputs.iter().enumerate() {
+                        let varied = f.node(out).ty.float_shaped()
+                            && branch
+                                .arms
+                                .iter()
+                                .any(|arm| self.node[arm.yields[k].index()]);
+                        changed |= set(&mut self.node[out.index()], varied);
+                    }
+                }
+                Stmt::Decl(v, Some(x)) | Stmt::Assign(v, _, x) | Stmt::Push(v, x) => {
+                    let varied = self.node[x.index()] && f.var(*v).ty.float_shaped();
+                    changed |= set(&mut self.var[v.index()], varied);
+                }
+                Stmt::Store(store) => {
+                    let varied = self.node[store.value.index()];
+                    changed |= set(&mut self.var[store.var.index()], varied);
+                }
+                Stmt::Loop(_) => {
+                    for block in stmt.blocks() {
+                        changed |= self.forward(f, block, seed);
                     }
                 }
                 Stmt::Decl(_, None) | Stmt::Pullback(_) | Stmt::Effect(_) | Stmt::Rewind(_) => {}

@@ -44,6 +44,7 @@ pub struct Jvp {
 /// A construct forward mode cannot differentiate (a pullback call, in the IR of a gradient).
 pub fn forward(primal: &Function, active: &[bool]) -> Result<Jvp, String> {
     let act = Activity::analyze(primal, active);
+    let unbounded = act.unbounded(primal);
     let mut f = Function {
         vars: primal.vars.clone(),
         lits: primal.lits.clone(),
@@ -56,6 +57,7 @@ pub fn forward(primal: &Function, active: &[bool]) -> Result<Jvp, String> {
         p: primal,
         b: Builder::new(f),
         act,
+        unbounded,
         map: HashMap::new(),
         tan: HashMap::new(),
         tvar: HashMap::new(),
@@ -164,6 +166,8 @@ struct Fwd<'p> {
     p: &'p Function,
     b: Builder,
     act: Activity,
+    /// Per primal node: its tangent may be infinite (see [`Activity::unbounded`]).
+    unbounded: Vec<bool>,
     /// Primal node → its copy.
     map: HashMap<NodeId, NodeId>,
     /// Primal node → its tangent.
@@ -412,8 +416,15 @@ impl Fwd<'_> {
                         Partial::Times(p) => self.b.add(Op::Mul, vec![p, ta], ty, span),
                         Partial::Over(p) => self.b.add(Op::Div, vec![ta, p], ty, span),
                     };
+                    // Strong zeros, the mirror of reverse mode's: a zero tangent times an
+                    // infinite derivative, or a zero derivative (a kink's convention, a factor
+                    // 0) times an infinite tangent, contributes 0, not NaN.
                     if rules::singular(node.op, i) {
                         term = rules::strong_zero(&mut self.b, ta, term, ty, span);
+                    } else if let Partial::Times(p) = partial
+                        && self.unbounded[arg.index()]
+                    {
+                        term = rules::strong_zero(&mut self.b, p, term, ty, span);
                     }
                     sum = Some(match sum {
                         None => term,

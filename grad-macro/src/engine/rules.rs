@@ -51,7 +51,19 @@ pub fn singular(op: Op, i: usize) -> bool {
     )
 }
 
-/// `if d == 0 { 0 } else { product }`, for the product of `d` and a singular derivative.
+/// Whether a tangent carried through operand i of `node` can become infinite where the
+/// value is finite: a [`singular`] derivative, or a call of the user's (its body may hold
+/// one); the runtime's helpers (`grad::sigmoid`, …) have bounded derivatives.
+pub fn unbounded(f: &Function, node: NodeId, i: usize) -> bool {
+    let n = f.node(node);
+    match n.op {
+        Op::Call(callee) => !f.sym(callee).to_string().starts_with("grad ::"),
+        op => singular(op, i),
+    }
+}
+
+/// `if d == 0 { 0 } else { product }`, for the product of `d` and a factor that may be
+/// infinite: a singular derivative, or a tangent downstream of one.
 pub fn strong_zero(b: &mut Builder, d: NodeId, product: NodeId, ty: Ty, span: Span) -> NodeId {
     let zero = b.float(0.0, ty.float_ty().unwrap_or(FloatTy::F64), span);
     let vanishes = b.add(Op::Cmp(Cmp::Eq), vec![d, zero], Ty::Bool, span);

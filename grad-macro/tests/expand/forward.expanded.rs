@@ -300,7 +300,7 @@ fn prefix_jvp(x: &[f64; 4], t_x: [f64; 4]) -> (f64, f64) {
         let t8 = if t6 == 0.0 { 0.0 } else { 0.5 / t7 * t6 };
         let t9 = p[1];
         let t10 = t7 * t9;
-        let t11 = t9 * t8 + t7 * t_p[1];
+        let t11 = (if t9 == 0.0 { 0.0 } else { t9 * t8 }) + t7 * t_p[1];
         (t10, t11)
     } else {
         (p[1], t_p[1])
@@ -369,6 +369,6 @@ fn composed_jvp(x: f64, y: f64, t_x: f64, t_y: f64) -> (f64, f64) {
     let (h, t_h) = seed_jvp(x, y, 1.0, t_x, t_y, 0.0);
     let (t2, t3) = grad::sigmoid_jvp(h, t_h);
     let out = t2 * x;
-    let t_out = x * t3 + t2 * t_x;
+    let t_out = (if x == 0.0 { 0.0 } else { x * t3 }) + t2 * t_x;
     (out, t_out)
 }

@@ -200,22 +200,37 @@ fn softclip_hessian<T: grad::Real>(x: T, y: T) -> (T, [T; 2], [[T; 2]; 2]) {
             let d_t13 = d_t15 * y;
             let t_d_t13 = d_t15 * t_y;
             d_y += d_t15 * t13;
-            t_d_y += d_t15 * t14;
+            t_d_y
+                += if d_t15 == <T as ::grad::Real>::zero() {
+                    <T as ::grad::Real>::zero()
+                } else {
+                    d_t15 * t14
+                };
             let t17 = <T as ::grad::Real>::from_f64(0.5) / t13;
-            let t18 = -t17 / t13 * t14;
-            let t19 = d_t13 * t17;
-            let t20 = t17 * t_d_t13 + d_t13 * t18;
+            let t18 = -t17 / t13;
+            let t19 = if t18 == <T as ::grad::Real>::zero() {
+                <T as ::grad::Real>::zero()
+            } else {
+                t18 * t14
+            };
+            let t20 = d_t13 * t17;
+            let t21 = t17 * t_d_t13
+                + (if d_t13 == <T as ::grad::Real>::zero() {
+                    <T as ::grad::Real>::zero()
+                } else {
+                    d_t13 * t19
+                });
             d_s
                 += if d_t13 == <T as ::grad::Real>::zero() {
                     <T as ::grad::Real>::zero()
                 } else {
-                    t19
+                    t20
                 };
             t_d_s
                 += if d_t13 == <T as ::grad::Real>::zero() {
                     <T as ::grad::Real>::zero()
                 } else {
-                    t20
+                    t21
                 };
         } else {
             let d_t16 = d_out;
@@ -243,18 +258,40 @@ fn softclip_hessian<T: grad::Real>(x: T, y: T) -> (T, [T; 2], [[T; 2]; 2]) {
         let d_t10 = d_s;
         let t_d_t10 = t_d_s;
         let d_t6 = d_t10 * t5;
-        let t_d_t6 = t5 * t_d_t10;
-        let t21 = <T as ::grad::Real>::from_f64(2.0) * x * t_x;
-        let t22 = <T as ::grad::Real>::from_f64(3.0) * t21;
+        let t_d_t6 = if t5 == <T as ::grad::Real>::zero() {
+            <T as ::grad::Real>::zero()
+        } else {
+            t5 * t_d_t10
+        };
+        let t22 = <T as ::grad::Real>::from_f64(2.0) * x * t_x;
+        let t23 = <T as ::grad::Real>::from_f64(3.0) * t22;
         let mut d_x = d_t6 * t8;
-        let mut t_d_x = t8 * t_d_t6 + d_t6 * t22;
-        let t23 = -t2 * t1;
+        let mut t_d_x = (if t8 == <T as ::grad::Real>::zero() {
+            <T as ::grad::Real>::zero()
+        } else {
+            t8 * t_d_t6
+        }) + d_t6 * t23;
+        let t24 = -t2 * t1;
         let d_t0 = d_t2 * t3;
-        let t_d_t0 = t3 * t_d_t2 + d_t2 * t23;
+        let t_d_t0 = (if t3 == <T as ::grad::Real>::zero() {
+            <T as ::grad::Real>::zero()
+        } else {
+            t3 * t_d_t2
+        }) + d_t2 * t24;
         d_x += d_t0 * y;
-        t_d_x += y * t_d_t0 + d_t0 * t_y;
+        t_d_x
+            += (if y == <T as ::grad::Real>::zero() {
+                <T as ::grad::Real>::zero()
+            } else {
+                y * t_d_t0
+            }) + d_t0 * t_y;
         d_y += d_t0 * x;
-        t_d_y += x * t_d_t0 + d_t0 * t_x;
+        t_d_y
+            += (if x == <T as ::grad::Real>::zero() {
+                <T as ::grad::Real>::zero()
+            } else {
+                x * t_d_t0
+            }) + d_t0 * t_x;
         (out, [d_x, d_y], [t_d_x, t_d_y])
     }
     let mut value = <T as ::grad::Real>::from_f64(0.0);
@@ -319,7 +356,11 @@ fn softclip_jvp<T: grad::Real>(x: T, y: T, t_x: T, t_y: T) -> (T, T) {
             <T as ::grad::Real>::from_f64(0.5) / t10 * t_s
         };
         let t12 = t10 * y;
-        let t13 = y * t11 + t10 * t_y;
+        let t13 = (if y == <T as ::grad::Real>::zero() {
+            <T as ::grad::Real>::zero()
+        } else {
+            y * t11
+        }) + t10 * t_y;
         (t12, t13)
     } else {
         let t14 = s.max(y);
