@@ -1085,31 +1085,38 @@ fn flatten_gradient_dual(shape: &Shape) -> String {
     format!("vec![{}]", items.join(", "))
 }
 
-/// A batch of programs: helpers first, then programs that may call them; the source of one
-/// module, and the list of its checks.
+/// The programs of a batch, in order: three helpers (`{prefix}h0`…), then `count` programs
+/// (`{prefix}p0`…) that may call them.
+#[must_use]
+pub fn programs(seed: u64, count: usize, prefix: &str) -> Vec<Program> {
+    let mut r = Rng::new(seed);
+    let helpers: Vec<String> = (0..3).map(|k| format!("{prefix}h{k}")).collect();
+    let mut out: Vec<Program> = helpers.iter().map(|h| helper(&mut r, h)).collect();
+    for k in 0..count {
+        let shape = random_shape(&mut r);
+        out.push(generate(&mut r, &format!("{prefix}p{k}"), shape, &helpers));
+    }
+    out
+}
+
+/// A batch of programs ([`programs`]): the source of one module, and the list of its checks.
 #[must_use]
 pub fn batch(seed: u64, count: usize, prefix: &str) -> (String, Vec<Check>) {
-    let mut r = Rng::new(seed);
     let mut source = String::new();
     let mut checks = Vec::new();
-    let helpers: Vec<String> = (0..3).map(|k| format!("{prefix}h{k}")).collect();
     let mut varying = Vec::new();
-    for h in &helpers {
-        let p = helper(&mut r, h);
-        if p.items.contains(".powi(") {
-            varying.push(format!("{h}("));
+    for (k, p) in programs(seed, count, prefix).into_iter().enumerate() {
+        let helper = k < 3;
+        if helper && p.items.contains(".powi(") {
+            varying.push(format!("{}(", p.name));
         }
         source.push_str(&p.items);
         source.push_str(&p.check);
-        checks.push(Check::of(h, &p.items, &[]));
-    }
-    for k in 0..count {
-        let name = format!("{prefix}p{k}");
-        let shape = random_shape(&mut r);
-        let p = generate(&mut r, &name, shape, &helpers);
-        source.push_str(&p.items);
-        source.push_str(&p.check);
-        checks.push(Check::of(&name, &p.items, &varying));
+        checks.push(Check::of(
+            &p.name,
+            &p.items,
+            if helper { &[] } else { &varying },
+        ));
     }
     (source, checks)
 }

@@ -3,6 +3,8 @@
 //! * `differential SEEDS PROGRAMS`: for each seed in `SEEDS` (`1..100`), build `PROGRAMS`
 //!   random programs and check them against dual numbers, in debug and (with `--release`)
 //!   in release too, comparing the digests of every bit the two builds produced;
+//! * `show SEED NAME [PROGRAMS]`: print program `NAME` (`p519`) of seed `SEED`'s batch, and
+//!   the helpers it calls, to triage a mismatch;
 //! * `teeth PROGRAMS`: plant each known-wrong rule (`grad-macro/src/engine/plant.rs`) and
 //!   show that the check catches it;
 //! * `panics SECONDS [SEED]`: feed the macro's engine, in-process, random and mutated
@@ -27,12 +29,17 @@ fn main() {
     let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or_default();
     match arg(0) {
         "differential" => differential(arg(1), arg(2), args.iter().any(|a| a == "--release")),
+        "show" => show(
+            arg(1).parse().unwrap_or(1),
+            arg(2),
+            arg(3).parse().unwrap_or(1000),
+        ),
         "teeth" => teeth(arg(1)),
         "panics" => panics(arg(1).parse().unwrap_or(60), arg(2).parse().unwrap_or(0)),
         "scale" => scale(arg(1).parse().unwrap_or(usize::MAX)),
         _ => {
             eprintln!(
-                "usage: campaign differential FIRST..LAST PROGRAMS [--release] | teeth PROGRAMS | panics SECONDS [SEED] | scale [MAX_BUILT_OPS]"
+                "usage: campaign differential FIRST..LAST PROGRAMS [--release] | show SEED NAME [PROGRAMS] | teeth PROGRAMS | panics SECONDS [SEED] | scale [MAX_BUILT_OPS]"
             );
             std::process::exit(2);
         }
@@ -143,6 +150,20 @@ fn differential(seeds: &str, programs: &str, release: bool) {
         },
         start.elapsed()
     );
+}
+
+fn show(seed: u64, name: &str, count: usize) {
+    let programs = program::programs(seed, count, "");
+    let Some(target) = programs.iter().find(|p| p.name == name) else {
+        eprintln!("seed {seed} has no program {name} among {count}");
+        std::process::exit(2);
+    };
+    for helper in programs.iter().take(3) {
+        if target.items.contains(&format!("{}(", helper.name)) {
+            println!("{}", helper.items);
+        }
+    }
+    println!("{}", target.items);
 }
 
 fn teeth(programs: &str) {
