@@ -243,7 +243,7 @@
 //! | `x.hypot(y)` | `x / hypot`, `y / hypot`; 0 at the origin |
 //! | `y.atan2(x)` | `x / (x² + y²)`, `−y / (x² + y²)`; 0 at the origin |
 //! | `x.sqrt()` at 0 | +∞ (the true one-sided derivative) |
-//! | an infinite local derivative (`sqrt`, `cbrt` at 0; `asin`, `acos` at ±1; `acosh` at 1; `powf`'s base at 0) times a zero upstream | 0, not `0 · ∞ = NaN` (a "strong zero": a value the result does not depend on, or another row of a Jacobian, cannot make the gradient NaN) |
+//! | an infinite local derivative (`sqrt`, `cbrt` at 0; `asin`, `acos` at ±1; `acosh` at 1; `powf`'s base at 0) times a zero upstream — or, in forward mode, the infinite tangent it makes times a zero local derivative further on (`hypot`, `abs` at 0) | 0, not `0 · ∞ = NaN` (a "strong zero": a value the result does not depend on, or another row of a Jacobian, cannot make the gradient NaN; `_grad` and `_jvp` agree) |
 //! | `if` / `match` | only the branch taken is differentiated: a `sqrt` or `ln` in the branch not taken never turns the gradient into NaN |
 //! | `relu(x)` | 0 at x = 0 |
 //! | dead code | a value that never reaches the result contributes nothing, even if it is NaN |

@@ -178,6 +178,9 @@ struct Gen<'r> {
     /// The loops around the statement being generated: `true` for a `for` (which `continue`
     /// may restart), `false` for `while`/`loop` (whose counter `continue` would skip).
     loops: Vec<bool>,
+    /// Whether `powi` may appear; helpers write powers as products instead, so that the
+    /// programs calling them keep bits that are the same in every build (see `Check`).
+    powi: bool,
 }
 
 const UNARY_SAFE: &[&str] = &[
@@ -358,7 +361,20 @@ impl Gen<'_> {
             12 => {
                 let k = self.r.below(5) as i32 - 1;
                 let base = if k < 0 { Self::positive(a, 0.5) } else { a };
-                E::Powi(Box::new(base), k)
+                if self.powi {
+                    E::Powi(Box::new(base), k)
+                } else {
+                    let product = |n| {
+                        (1..n).fold(base.clone(), |p, _| {
+                            E::Bin("*", Box::new(p), Box::new(base.clone()))
+                        })
+                    };
+                    match k {
+                        -1 => E::Method("recip", Box::new(base.clone()), vec![]),
+                        0 => E::Lit(1.0),
+                        _ => product(k),
+                    }
+                }
             }
             13 => {
                 let (b, c) = (self.expr(s), self.expr(s));
@@ -790,7 +806,7 @@ impl Printer {
 /// A helper: a scalar function of two floats that other programs call.
 #[must_use]
 pub fn helper(r: &mut Rng, name: &str) -> Program {
-    generate(
+    build(
         r,
         name,
         Shape {
@@ -801,6 +817,7 @@ pub fn helper(r: &mut Rng, name: &str) -> Program {
             generic: false,
         },
         &[],
+        false,
     )
 }
 
@@ -821,11 +838,16 @@ pub fn random_shape(r: &mut Rng) -> Shape {
 /// function of two floats with a `_dual` twin).
 #[must_use]
 pub fn generate(r: &mut Rng, name: &str, shape: Shape, helpers: &[String]) -> Program {
+    build(r, name, shape, helpers, true)
+}
+
+fn build(r: &mut Rng, name: &str, shape: Shape, helpers: &[String], powi: bool) -> Program {
     let mut g = Gen {
         r,
         fresh: 0,
         depth: 0,
         loops: Vec::new(),
+        powi,
     };
     let mut scope = Scope {
         generic: shape.generic,

@@ -1,6 +1,11 @@
 //! The independent oracle: forward-mode dual numbers from `num-dual`, wrapped so that the same
 //! function body compiles for `f64` (differentiated by `#[derive_grad]`) and for `D`
 //! (differentiated by dual arithmetic, which shares no code with the macro).
+//!
+//! Beside its tangent, a `D` carries the tangent's *magnitude*: the same chain rule with every
+//! local derivative taken in absolute value, Σ over paths of |∏ partials|. Where the tangent is
+//! a sum of huge terms that cancel (`x.atan2(y)` next to the origin along a direction where it
+//! is constant), any two correct differentiators agree only to about ε · magnitude.
 
 #![allow(clippy::must_use_candidate, clippy::return_self_not_must_use)]
 
@@ -8,9 +13,10 @@ use num_dual::{Dual64, DualNum};
 use std::cmp::Ordering;
 use std::ops::{Add, Div, Mul, Neg, Rem, Sub};
 
-/// A dual number: a value and its derivative along one direction.
+/// A dual number: a value and its derivative along one direction (and that derivative's
+/// magnitude).
 #[derive(Clone, Copy, Debug)]
-pub struct D(pub Dual64);
+pub struct D(pub Dual64, f64);
 
 impl Default for D {
     fn default() -> D {
@@ -18,9 +24,62 @@ impl Default for D {
     }
 }
 
+/// `|partial| · magnitude`, with a zero on either side winning (as the macro's strong zero).
+fn through(partial: f64, magnitude: f64) -> f64 {
+    if partial == 0.0 || magnitude == 0.0 {
+        0.0
+    } else {
+        partial.abs() * magnitude
+    }
+}
+
 impl D {
     pub fn constant(v: f64) -> D {
-        D(Dual64::new(v, 0.0))
+        D(Dual64::new(v, 0.0), 0.0)
+    }
+    /// `value + along·ε`.
+    pub fn new(value: f64, along: f64) -> D {
+        D(Dual64::new(value, along), along.abs())
+    }
+    /// Σ over the paths from the inputs of |∏ local derivatives · seed|.
+    pub fn magnitude(self) -> f64 {
+        self.1
+    }
+    /// `f` applied to the tangent, its local derivative applied to the magnitude.
+    fn lift(self, f: impl Fn(Dual64) -> Dual64) -> D {
+        let partial = f(Dual64::new(self.re(), 1.0)).eps;
+        D(f(self.0), through(partial, self.1))
+    }
+    /// The value with local derivatives `partials` along its operands (a zero tangent times
+    /// an infinite partial contributes 0).
+    fn chain(value: f64, partials: &[(f64, D)]) -> D {
+        let (mut eps, mut magnitude) = (0.0, 0.0);
+        for &(partial, operand) in partials {
+            if operand.eps() != 0.0 {
+                eps += partial * operand.eps();
+            }
+            magnitude += through(partial, operand.1);
+        }
+        D(Dual64::new(value, eps), magnitude)
+    }
+    /// The magnitude of a result whose local derivative is computed as a difference:
+    /// `terms` is the size of what is subtracted, `difference` the derivative's size
+    /// (`1 − tanh²` at tanh ≈ 1 is known only to ε / (1 − tanh²) relative).
+    fn subtracting(self, terms: f64, difference: f64) -> D {
+        if self.1 == 0.0 || difference == 0.0 {
+            return self;
+        }
+        D(self.0, self.1 * (terms / difference.abs()).max(1.0))
+    }
+    /// The same for a function of two values.
+    fn lift2(self, other: D, f: impl Fn(Dual64, Dual64) -> Dual64) -> D {
+        let (a, b) = (self.re(), other.re());
+        let pa = f(Dual64::new(a, 1.0), Dual64::from(b)).eps;
+        let pb = f(Dual64::from(a), Dual64::new(b, 1.0)).eps;
+        D(
+            f(self.0, other.0),
+            through(pa, self.1) + through(pb, other.1),
+        )
     }
     pub fn re(self) -> f64 {
         self.0.re
@@ -47,19 +106,24 @@ macro_rules! binary {
         impl $trait for D {
             type Output = D;
             fn $method(self, rhs: D) -> D {
-                D($trait::$method(self.0, rhs.0))
+                if rhs.eps() == 0.0 && rhs.1 == 0.0 {
+                    return $trait::$method(self, rhs.re());
+                }
+                self.lift2(rhs, $trait::$method)
             }
         }
         impl $trait<f64> for D {
             type Output = D;
+            // By the scalar (num-dual's `Dual64 / f64` divides the tangent once; dividing
+            // by a constant dual squares the divisor, which underflows near 1e-300).
             fn $method(self, rhs: f64) -> D {
-                D($trait::$method(self.0, Dual64::from(rhs)))
+                self.lift(|d| $trait::$method(d, rhs))
             }
         }
         impl $trait<D> for f64 {
             type Output = D;
             fn $method(self, rhs: D) -> D {
-                D($trait::$method(Dual64::from(self), rhs.0))
+                D::constant(self).lift2(rhs, $trait::$method)
             }
         }
     )*};
@@ -101,7 +165,7 @@ impl Rem<f64> for D {
 impl Neg for D {
     type Output = D;
     fn neg(self) -> D {
-        D(-self.0)
+        D(-self.0, self.1)
     }
 }
 
@@ -129,7 +193,7 @@ impl PartialOrd<f64> for D {
 macro_rules! unary {
     ($($name:ident)*) => {$(
         pub fn $name(self) -> D {
-            D(DualNum::$name(&self.0))
+            self.lift(|d| DualNum::$name(&d))
         }
     )*};
 }
@@ -137,26 +201,51 @@ macro_rules! unary {
 /// The methods of the subset, by their `f64` names. Kinks are evaluated away from the kink
 /// by the tests that use this oracle.
 impl D {
-    unary!(sin cos tan asin acos atan sinh cosh tanh asinh acosh atanh exp exp2 exp_m1 ln
-        log10 log2 ln_1p sqrt cbrt recip);
+    unary!(sin cos tan atan sinh cosh asinh exp exp2 exp_m1 ln log10 log2 ln_1p sqrt cbrt
+        recip);
+    pub fn tanh(self) -> D {
+        let t = self.lift(|d| d.tanh());
+        let t2 = t.re() * t.re();
+        t.subtracting(1.0 + t2, 1.0 - t2)
+    }
+    pub fn atanh(self) -> D {
+        let x2 = self.re() * self.re();
+        self.lift(|d| d.atanh()).subtracting(1.0 + x2, 1.0 - x2)
+    }
+    pub fn asin(self) -> D {
+        let x2 = self.re() * self.re();
+        self.lift(|d| d.asin()).subtracting(1.0 + x2, 1.0 - x2)
+    }
+    pub fn acos(self) -> D {
+        let x2 = self.re() * self.re();
+        self.lift(|d| d.acos()).subtracting(1.0 + x2, 1.0 - x2)
+    }
+    pub fn acosh(self) -> D {
+        let x2 = self.re() * self.re();
+        self.lift(|d| d.acosh()).subtracting(x2 + 1.0, x2 - 1.0)
+    }
     pub fn powi(self, n: i32) -> D {
-        D(self.0.powi(n))
+        self.lift(|d| d.powi(n))
     }
     pub fn powf(self, n: D) -> D {
-        D(self.0.powd(n.0))
+        self.lift2(n, |a, b| a.powd(b))
     }
     pub fn log(self, base: D) -> D {
         self.ln() / base.ln()
     }
-    /// 0 at the origin, as `#[derive_grad]`'s convention says.
+    /// ∂y = x / (x² + y²), ∂x = −y / (x² + y²), with x and y scaled by the larger of them
+    /// so that x² + y² neither underflows near the origin nor overflows far from it (num-dual's
+    /// own `atan2` goes through y / x, whose square overflows when |x| ≪ |y|); 0 at the
+    /// origin, as `#[derive_grad]`'s convention says.
     pub fn atan2(self, x: D) -> D {
-        if self.re() == 0.0 && x.re() == 0.0 {
-            return D::constant(self.re().atan2(x.re()));
+        let (y, value) = (self, self.re().atan2(x.re()));
+        if y.re() == 0.0 && x.re() == 0.0 {
+            return D::constant(value);
         }
-        // Scaled by a constant, which changes neither value nor derivative, so that num-dual's
-        // x² + y² neither underflows near the origin nor overflows far from it.
-        let scale = D::constant(self.re().abs().max(x.re().abs()));
-        D((self / scale).0.atan2((x / scale).0))
+        let scale = y.re().abs().max(x.re().abs());
+        let (ys, xs) = (y.re() / scale, x.re() / scale);
+        let r = (ys * ys + xs * xs) * scale;
+        D::chain(value, &[(xs / r, y), (-ys / r, x)])
     }
     /// Scaled by the larger magnitude (a constant) so that squaring neither underflows near
     /// 0 nor overflows; derivative 0 at the origin, as `#[derive_grad]`'s convention says.
@@ -165,8 +254,8 @@ impl D {
         if scale == 0.0 || !scale.is_finite() {
             return D::constant(self.re().hypot(other.re()));
         }
-        let (a, b) = (self / D::constant(scale), other / D::constant(scale));
-        (a * a + b * b).sqrt() * D::constant(scale)
+        let (a, b) = (self / scale, other / scale);
+        (a * a + b * b).sqrt() * scale
     }
     pub fn mul_add(self, a: D, b: D) -> D {
         self * a + b
@@ -187,10 +276,10 @@ impl D {
     /// Half to each operand on a tie, as `#[derive_grad]`'s convention says.
     pub fn max(self, other: D) -> D {
         if self.re() == other.re() {
-            D(Dual64::new(
-                self.re(),
-                f64::midpoint(self.eps(), other.eps()),
-            ))
+            D(
+                Dual64::new(self.re(), f64::midpoint(self.eps(), other.eps())),
+                f64::midpoint(self.1, other.1),
+            )
         } else if self.re() > other.re() {
             self
         } else {
@@ -241,7 +330,7 @@ pub fn gradient(f: impl Fn(&[D]) -> D, x: &[f64]) -> Vec<f64> {
             let args: Vec<D> = x
                 .iter()
                 .enumerate()
-                .map(|(j, &v)| D(Dual64::new(v, if i == j { 1.0 } else { 0.0 })))
+                .map(|(j, &v)| D::new(v, if i == j { 1.0 } else { 0.0 }))
                 .collect();
             f(&args).eps()
         })
@@ -267,11 +356,7 @@ pub fn direction(k: usize) -> f64 {
 
 /// The derivative of `f` at `x` along `t`, by one dual evaluation.
 pub fn directional(f: impl Fn(&[D]) -> D, x: &[f64], t: &[f64]) -> f64 {
-    let args: Vec<D> = x
-        .iter()
-        .zip(t)
-        .map(|(&v, &d)| D(Dual64::new(v, d)))
-        .collect();
+    let args: Vec<D> = x.iter().zip(t).map(|(&v, &d)| D::new(v, d)).collect();
     f(&args).eps()
 }
 

@@ -8,7 +8,6 @@
 
 use crate::{D, assert_close};
 use grad::{Real, derive_grad};
-use num_dual::Dual64;
 
 #[derive_grad(jvp, hessian)]
 pub fn softclip<T: Real>(x: T, y: T) -> T {
@@ -34,7 +33,7 @@ where
 }
 
 fn seed(v: f64, along: bool) -> D {
-    D(Dual64::new(v, if along { 1.0 } else { 0.0 }))
+    D::new(v, if along { 1.0 } else { 0.0 })
 }
 
 const POINTS: [[f64; 3]; 3] = [[0.7, 1.3, 0.4], [1.5, -0.5, -1.2], [-0.3, 0.8, 2.0]];

@@ -4,7 +4,6 @@
 
 use crate::{D, assert_close};
 use grad::{Real, derive_grad};
-use num_dual::Dual64;
 
 #[derive_grad(graph)]
 pub fn seed(x: f64, y: f64, z: f64) -> f64 {
@@ -107,7 +106,7 @@ fn only_the_branch_taken_is_drawn_and_inputs_get_the_gradient() {
         let adjoint = |name: &str| g.node(name).map_or(f64::NAN, |n| n.adjoint);
         // An independent oracle: the function on dual numbers.
         let dual = |a: f64, b: f64| {
-            let (x, y) = (D(Dual64::new(x, a)), D(Dual64::new(y, b)));
+            let (x, y) = (D::new(x, a), D::new(y, b));
             let r = if x > y { (x * y).sin() } else { x.exp() };
             (r * grad::sigmoid(x) + r * y.tanh()).eps()
         };

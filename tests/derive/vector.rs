@@ -59,7 +59,7 @@ macro_rules! vector {
                         let out = dual($({
                             let _ = $p;
                             k += 1;
-                            D(num_dual::Dual64::new(point[k - 1], if k - 1 == j { 1.0 } else { 0.0 }))
+                            D::new(point[k - 1], if k - 1 == j { 1.0 } else { 0.0 })
                         }),+);
                         for i in 0..$m {
                             expected[i][j] = out[i].eps();

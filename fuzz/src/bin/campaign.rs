@@ -52,6 +52,7 @@ struct Run {
     comparisons: usize,
     mismatches: usize,
     skipped: usize,
+    cancelled: usize,
     digest: String,
     failures: Vec<String>,
 }
@@ -103,6 +104,7 @@ fn run(seed: u64, programs: &str, release: bool, plant: Option<&str>) -> Run {
         comparisons: number("comparisons"),
         mismatches: number("mismatches"),
         skipped: number("skipped"),
+        cancelled: number("within cancellation"),
         digest: summary.rsplit(' ').next().unwrap_or_default().to_owned(),
         failures,
     }
@@ -114,19 +116,27 @@ fn differential(seeds: &str, programs: &str, release: bool) {
         .and_then(|(a, b)| Some((a.parse::<u64>().ok()?, b.parse::<u64>().ok()?)))
         .unwrap_or((1, 10));
     let start = Instant::now();
-    let (mut total, mut comparisons, mut mismatches, mut skipped, mut differ) = (0, 0, 0, 0, 0);
+    let (mut total, mut comparisons, mut mismatches, mut skipped) = (0, 0, 0, 0);
+    let (mut cancelled, mut differ) = (0, 0);
     for seed in first..last {
         let debug = run(seed, programs, false, None);
         total += debug.programs;
         comparisons += debug.comparisons;
         mismatches += debug.mismatches + usize::from(debug.programs == 0);
         skipped += debug.skipped;
+        cancelled += debug.cancelled;
         for f in &debug.failures {
             println!("seed {seed}: {f}");
         }
         let mut line = format!(
-            "seed {seed}: {} programs, {} comparisons, {} mismatches, {} skipped, digest {}",
-            debug.programs, debug.comparisons, debug.mismatches, debug.skipped, debug.digest
+            "seed {seed}: {} programs, {} comparisons, {} mismatches, {} skipped, {} within \
+             cancellation, digest {}",
+            debug.programs,
+            debug.comparisons,
+            debug.mismatches,
+            debug.skipped,
+            debug.cancelled,
+            debug.digest
         );
         if release {
             let optimized = run(seed, programs, true, None);
@@ -142,7 +152,7 @@ fn differential(seeds: &str, programs: &str, release: bool) {
     }
     println!(
         "total: {total} programs, {comparisons} comparisons, {mismatches} mismatches, {skipped} \
-         skipped (oracle off the path){}, in {:.0?}",
+         skipped (oracle off the path), {cancelled} within cancellation{}, in {:.0?}",
         if release {
             format!(", {differ} seeds whose release bits differ")
         } else {

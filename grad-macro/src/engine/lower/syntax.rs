@@ -327,16 +327,18 @@ mod tests {
 
     #[test]
     fn patterns_lose_their_bindings() {
+        // `.ok()`: without syn's `extra-traits` (the fuzz crate's build) `Pat` is not `Debug`.
+        let tokens = |p: &Pat| sanitize_pattern(p).ok().map(|(t, _)| t.to_string());
         let p: Pat = parse_quote!(_);
-        assert_eq!(sanitize_pattern(&p).unwrap().0.to_string(), "_");
+        assert_eq!(tokens(&p).as_deref(), Some("_"));
         let p: Pat = parse_quote!(k @ 1..=3);
-        let (tokens, name) = sanitize_pattern(&p).unwrap();
+        let (tokens_k, name) = sanitize_pattern(&p).ok().unwrap_or_default();
         assert_eq!(
-            (tokens.to_string(), name.as_deref()),
+            (tokens_k.to_string(), name.as_deref()),
             ("1 ..= 3".into(), Some("k"))
         );
         let p: Pat = parse_quote!(0 | 1 | N);
-        assert_eq!(sanitize_pattern(&p).unwrap().0.to_string(), "0 | 1 | N");
+        assert_eq!(tokens(&p).as_deref(), Some("0 | 1 | N"));
         let p: Pat = parse_quote!((a, b));
         assert!(sanitize_pattern(&p).is_err());
     }
