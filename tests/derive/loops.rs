@@ -173,6 +173,22 @@ differentiate! {
     at [1.5; 2], [1.5; 10], [3.0; 10]
 }
 
+// A rule's node shared with a recomputed value of an outer block (found by the differential
+// fuzzer as an internal error): `atan2`'s rule builds `x * x` inside the arm, and the
+// condition recomputed before the arm in the reverse loop must not reuse it.
+differentiate! {
+    fn rule_node_not_shared_out_of_its_block / rule_node_not_shared_out_of_its_block_grad / rule_node_not_shared_out_of_its_block_jvp (x; n: usize) {
+        for _ in 0..n {
+            if x * x > 1.57 {
+                let l = (x * x).ln() * x;
+                return x.atan2(l * l);
+            }
+        }
+        x
+    }
+    at [1.5; 3], [-2.0; 1], [0.5; 3], [1.5; 0]
+}
+
 differentiate! {
     fn ranges_reversed_and_stepped / ranges_reversed_and_stepped_grad / ranges_reversed_and_stepped_jvp (x) {
         let mut y = x;

@@ -20,7 +20,8 @@ pub struct Builder {
     pub f: Function,
     /// Whether `add` applies the exact rewrites.
     pub fold: bool,
-    table: HashMap<Key, NodeId>,
+    /// Each shareable node, and the index of the open block that defines it.
+    table: HashMap<Key, (NodeId, usize)>,
     /// The keys added in each open block's scope, forgotten when the block closes.
     logs: Vec<Vec<Key>>,
     blocks: Vec<Vec<Stmt>>,
@@ -163,7 +164,7 @@ impl Builder {
         }
         let key = (node.op, node.args.clone(), node.ty);
         if !self.table.contains_key(&key) {
-            self.table.insert(key.clone(), id);
+            self.table.insert(key.clone(), (id, self.logs.len() - 1));
             if let Some(log) = self.logs.last_mut() {
                 log.push(key);
             }
@@ -207,18 +208,23 @@ impl Builder {
             return self.leaf(op, ty, span);
         }
         let key = (op, args, ty);
-        if !op.is_positional()
-            && let Some(&id) = self.table.get(&key)
-        {
-            return id;
+        let i = depth.clamp(1, self.blocks.len()) - 1;
+        // A node of a block nested deeper than `i` does not reach block `i`: a new node is
+        // built there, and not shared, since the deeper entry shadows it until its block
+        // closes.
+        let mut share = !op.is_positional();
+        if share && let Some(&(id, block)) = self.table.get(&key) {
+            if block <= i {
+                return id;
+            }
+            share = false;
         }
         let (op, args, ty) = key;
         let id = self.append(op, args.clone(), ty, span);
-        let i = depth.clamp(1, self.blocks.len()) - 1;
         self.blocks[i].push(Stmt::Let(id));
-        if !op.is_positional() {
+        if share {
             let key = (op, args, ty);
-            self.table.insert(key.clone(), id);
+            self.table.insert(key.clone(), (id, i));
             self.logs[i].push(key);
         }
         id
@@ -232,12 +238,12 @@ impl Builder {
     /// A leaf (shared everywhere, never let-bound).
     pub fn leaf(&mut self, op: Op, ty: Ty, span: Span) -> NodeId {
         let key = (op, Vec::new(), ty);
-        if let Some(&id) = self.table.get(&key) {
+        if let Some(&(id, _)) = self.table.get(&key) {
             return id;
         }
         let id = self.append(op, Vec::new(), ty, span);
         // Leaves are not logged: they stay valid when the scope that made them closes.
-        self.table.insert(key, id);
+        self.table.insert(key, (id, 0));
         id
     }
 
