@@ -170,3 +170,36 @@ impl Report {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report() -> Report {
+        let mut r = Report::default();
+        r.begin("p");
+        r
+    }
+
+    #[test]
+    fn magnitude_is_the_sum_of_the_paths_that_cancel() {
+        // x·1e300 − x·1e300: tangent 0, paths of 1e300 each way.
+        let x = seed(1.0, 1.0);
+        let d = x * 1e300 - x * 1e300;
+        assert_eq!((d.eps(), d.magnitude()), (0.0, 2e300));
+        // tanh at 10 is known only to ε / (1 − tanh²) of its tangent.
+        let t = seed(10.0, 1.0).tanh();
+        assert!(t.magnitude() > 1e8 * t.eps());
+    }
+
+    #[test]
+    fn cancellation_widens_the_tolerance_but_never_excuses_nan() {
+        let mut r = report();
+        let oracle = seed(1.0, 1.0) * 1e300 - seed(1.0, 1.0) * 1e300 + seed(0.0, 1.0);
+        r.dual(1.0 + 1e285, oracle, 0.0, "gradient");
+        assert_eq!((r.mismatches.len(), r.cancelled), (0, 1));
+        r.dual(f64::NAN, oracle, 0.0, "gradient");
+        r.dual(2.0, seed(0.0, 1.0), 0.0, "gradient");
+        assert_eq!(r.mismatches.len(), 2, "{:?}", r.mismatches);
+    }
+}

@@ -152,33 +152,33 @@ impl Flow<'_> {
             match stmt {
                 Stmt::Let(id) => {
                     let node = f.node(*id);
-                    let varied = node.ty.float_shaped()
+                    let flagged = node.ty.float_shaped()
                         && (node.args.iter().enumerate().any(|(i, &arg)| {
                             self.node[arg.index()] && rules::passes_derivative(f, *id, i)
                         }) || matches!(node.op, Op::ReadVar(v) | Op::Pop(v) if self.var[v.index()])
                             || seed(*id));
-                    changed |= set(&mut self.node[id.index()], varied);
+                    changed |= set(&mut self.node[id.index()], flagged);
                 }
                 Stmt::Branch(branch) => {
                     for arm in &branch.arms {
                         changed |= self.forward(f, &arm.block, seed);
                     }
                     for (k, &out) in branch.outputs.iter().enumerate() {
-                        let varied = f.node(out).ty.float_shaped()
+                        let flagged = f.node(out).ty.float_shaped()
                             && branch
                                 .arms
                                 .iter()
                                 .any(|arm| self.node[arm.yields[k].index()]);
-                        changed |= set(&mut self.node[out.index()], varied);
+                        changed |= set(&mut self.node[out.index()], flagged);
                     }
                 }
                 Stmt::Decl(v, Some(x)) | Stmt::Assign(v, _, x) | Stmt::Push(v, x) => {
-                    let varied = self.node[x.index()] && f.var(*v).ty.float_shaped();
-                    changed |= set(&mut self.var[v.index()], varied);
+                    let flagged = self.node[x.index()] && f.var(*v).ty.float_shaped();
+                    changed |= set(&mut self.var[v.index()], flagged);
                 }
                 Stmt::Store(store) => {
-                    let varied = self.node[store.value.index()];
-                    changed |= set(&mut self.var[store.var.index()], varied);
+                    let flagged = self.node[store.value.index()];
+                    changed |= set(&mut self.var[store.var.index()], flagged);
                 }
                 Stmt::Loop(_) => {
                     for block in stmt.blocks() {
