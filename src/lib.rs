@@ -245,6 +245,7 @@
 //! | `x.sqrt()` at 0 | +∞ (the true one-sided derivative) |
 //! | an infinite local derivative (`sqrt`, `cbrt` at 0; `asin`, `acos` at ±1; `acosh` at 1; `powf`'s base at 0) times a zero upstream — or, in forward mode, the infinite tangent it makes times a zero local derivative further on (`hypot`, `abs` at 0) | 0, not `0 · ∞ = NaN` (a "strong zero": a value the result does not depend on, or another row of a Jacobian, cannot make the gradient NaN; `_grad` and `_jvp` agree) |
 //! | `if` / `match` | only the branch taken is differentiated: a `sqrt` or `ln` in the branch not taken never turns the gradient into NaN |
+//! | in `_grad`, an infinite derivative reached through a zero one: `let r = x / y;` before `if y != 0.0 { r } else { 0.0 }` at y = 0, or `(0.0 * x).sqrt()` | NaN (`0 · ∞`), as in other reverse-mode tools (a select on every adjoint would cost the hot paths): write the division inside the branch. `_jvp` gives 0 for the second |
 //! | `relu(x)` | 0 at x = 0 |
 //! | dead code | a value that never reaches the result contributes nothing, even if it is NaN |
 //!

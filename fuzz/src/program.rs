@@ -1065,7 +1065,9 @@ fn check_code(name: &str, shape: &Shape) -> String {
              let (hv, hg, h) = {name}_hessian({plain});\n        report.bits(&[plain], &[hv]);\n        \
              for j in 0..{inputs} {{\n            let dir = unit({inputs}, j);\n            \
              let (_, gd) = {name}_grad({grad_dual});\n            let column: Vec<D> = {flat_dual};\n            \
-             for i in 0..{inputs} {{ report.dual(h[i][j], column[i], hg[i], \"hessian\"); }}\n        }}"
+             // h[i][j] above the diagonal is mirrored from the derivative of gradient j: both\n            \
+             // gradients must be finite for the entry to mean anything.\n            \
+             for i in 0..{inputs} {{ if hg[j].is_finite() {{ report.dual(h[i][j], column[i], hg[i], \"hessian\"); }} }}\n        }}"
         );
     }
     out.push_str("    }\n}\n");

@@ -3,8 +3,9 @@
 //! (differentiated by dual arithmetic, which shares no code with the macro).
 //!
 //! Beside its tangent, a `D` carries the tangent's *magnitude*: the same chain rule with every
-//! local derivative taken in absolute value, Σ over paths of |∏ partials|. Where the tangent is
-//! a sum of huge terms that cancel (`x.atan2(y)` next to the origin along a direction where it
+//! local derivative taken in absolute value, Σ over paths of |∏ partials| (a derivative whose
+//! formula subtracts, `1 − tanh²`, counted at the size of its terms). Where the tangent is a
+//! sum of huge terms that cancel (`x.atan2(y)` next to the origin along a direction where it
 //! is constant), any two correct differentiators agree only to about ε · magnitude.
 
 #![allow(clippy::must_use_candidate, clippy::return_self_not_must_use)]
@@ -50,6 +51,23 @@ impl D {
         let partial = f(Dual64::new(self.re(), 1.0)).eps;
         D(f(self.0), through(partial, self.1))
     }
+    /// The same for a function of two values.
+    fn lift2(self, other: D, f: impl Fn(Dual64, Dual64) -> Dual64) -> D {
+        let (a, b) = (self.re(), other.re());
+        let pa = f(Dual64::new(a, 1.0), Dual64::from(b)).eps;
+        let pb = f(Dual64::from(a), Dual64::new(b, 1.0)).eps;
+        D(
+            f(self.0, other.0),
+            through(pa, self.1) + through(pb, other.1),
+        )
+    }
+    /// The same tangent, with the value `f64`'s own operation gives: where num-dual or a
+    /// formula here rounds differently (`tanh` as `sinh / cosh`, an unfused `mul_add`), the
+    /// oracle would otherwise take another branch further on, unseen when the result does
+    /// not depend on it (`0 · h(x)`).
+    fn exact(self, value: f64) -> D {
+        D(Dual64::new(value, self.eps()), self.1)
+    }
     /// The value with local derivatives `partials` along its operands (a zero tangent times
     /// an infinite partial contributes 0).
     fn chain(value: f64, partials: &[(f64, D)]) -> D {
@@ -70,16 +88,6 @@ impl D {
             return self;
         }
         D(self.0, self.1 * (terms / difference.abs()).max(1.0))
-    }
-    /// The same for a function of two values.
-    fn lift2(self, other: D, f: impl Fn(Dual64, Dual64) -> Dual64) -> D {
-        let (a, b) = (self.re(), other.re());
-        let pa = f(Dual64::new(a, 1.0), Dual64::from(b)).eps;
-        let pb = f(Dual64::from(a), Dual64::new(b, 1.0)).eps;
-        D(
-            f(self.0, other.0),
-            through(pa, self.1) + through(pb, other.1),
-        )
     }
     pub fn re(self) -> f64 {
         self.0.re
@@ -151,7 +159,7 @@ impl Rem for D {
     /// `a % b = a − trunc(a/b)·b`, differentiated with the quotient held constant.
     fn rem(self, rhs: D) -> D {
         let q = (self.re() / rhs.re()).trunc();
-        self - rhs * q
+        (self - rhs * q).exact(self.re() % rhs.re())
     }
 }
 
@@ -193,7 +201,7 @@ impl PartialOrd<f64> for D {
 macro_rules! unary {
     ($($name:ident)*) => {$(
         pub fn $name(self) -> D {
-            self.lift(|d| DualNum::$name(&d))
+            self.lift(|d| DualNum::$name(&d)).exact(self.re().$name())
         }
     )*};
 }
@@ -204,34 +212,36 @@ impl D {
     unary!(sin cos tan atan sinh cosh asinh exp exp2 exp_m1 ln log10 log2 ln_1p sqrt cbrt
         recip);
     pub fn tanh(self) -> D {
-        let t = self.lift(|d| d.tanh());
+        let t = self.lift(|d| d.tanh()).exact(self.re().tanh());
         let t2 = t.re() * t.re();
         t.subtracting(1.0 + t2, 1.0 - t2)
     }
     pub fn atanh(self) -> D {
-        let x2 = self.re() * self.re();
-        self.lift(|d| d.atanh()).subtracting(1.0 + x2, 1.0 - x2)
+        self.lift_near_one(|d| d.atanh()).exact(self.re().atanh())
     }
     pub fn asin(self) -> D {
-        let x2 = self.re() * self.re();
-        self.lift(|d| d.asin()).subtracting(1.0 + x2, 1.0 - x2)
+        self.lift_near_one(|d| d.asin()).exact(self.re().asin())
     }
     pub fn acos(self) -> D {
-        let x2 = self.re() * self.re();
-        self.lift(|d| d.acos()).subtracting(1.0 + x2, 1.0 - x2)
+        self.lift_near_one(|d| d.acos()).exact(self.re().acos())
     }
     pub fn acosh(self) -> D {
+        self.lift_near_one(|d| d.acosh()).exact(self.re().acosh())
+    }
+    /// [`D::lift`] for a function whose derivative's formula takes 1 − x² (or x² − 1).
+    fn lift_near_one(self, f: impl Fn(Dual64) -> Dual64) -> D {
         let x2 = self.re() * self.re();
-        self.lift(|d| d.acosh()).subtracting(x2 + 1.0, x2 - 1.0)
+        self.lift(f).subtracting(1.0 + x2, 1.0 - x2)
     }
     pub fn powi(self, n: i32) -> D {
-        self.lift(|d| d.powi(n))
+        self.lift(|d| d.powi(n)).exact(self.re().powi(n))
     }
     pub fn powf(self, n: D) -> D {
         self.lift2(n, |a, b| a.powd(b))
+            .exact(self.re().powf(n.re()))
     }
     pub fn log(self, base: D) -> D {
-        self.ln() / base.ln()
+        (self.ln() / base.ln()).exact(self.re().log(base.re()))
     }
     /// ∂y = x / (x² + y²), ∂x = −y / (x² + y²), with x and y scaled by the larger of them
     /// so that x² + y² neither underflows near the origin nor overflows far from it (num-dual's
@@ -255,10 +265,11 @@ impl D {
             return D::constant(self.re().hypot(other.re()));
         }
         let (a, b) = (self / scale, other / scale);
-        (a * a + b * b).sqrt() * scale
+        ((a * a + b * b).sqrt() * scale).exact(self.re().hypot(other.re()))
     }
+    /// Fused, as `f64::mul_add`: an unfused value could take another branch further on.
     pub fn mul_add(self, a: D, b: D) -> D {
-        self * a + b
+        (self * a + b).exact(self.re().mul_add(a.re(), b.re()))
     }
     /// Derivative 0 at 0, as `#[derive_grad]`'s convention says.
     pub fn abs(self) -> D {
@@ -316,10 +327,10 @@ impl D {
         self - self.trunc()
     }
     pub fn to_degrees(self) -> D {
-        self * (180.0 / std::f64::consts::PI)
+        (self * (180.0 / std::f64::consts::PI)).exact(self.re().to_degrees())
     }
     pub fn to_radians(self) -> D {
-        self * (std::f64::consts::PI / 180.0)
+        (self * (std::f64::consts::PI / 180.0)).exact(self.re().to_radians())
     }
 }
 

@@ -317,3 +317,16 @@ fn a_zero_partial_annihilates_an_infinite_tangent() {
     assert!((root_under_kinks_jvp(x, 1.0).1 - expected).abs() < 1e-14);
     assert!((root_under_kinks_grad(x).1 - expected).abs() < 1e-14);
 }
+
+#[derive_grad(jvp)]
+fn root_of_a_zero_product(x: f64) -> f64 {
+    (0.0 * x).sqrt() + x
+}
+
+/// The documented limit of reverse mode's strong zero: an infinite derivative reached through
+/// a zero one gives NaN in `_grad` (as other reverse-mode tools do); forward mode gives the limit.
+#[test]
+fn an_infinite_derivative_behind_a_zero_one_is_nan_in_grad_only() {
+    assert!(root_of_a_zero_product_grad(2.0).1.is_nan());
+    assert_eq!(root_of_a_zero_product_jvp(2.0, 1.0).1, 1.0);
+}
