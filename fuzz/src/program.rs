@@ -86,6 +86,14 @@ pub struct Shape {
     pub generic: bool,
 }
 
+impl Program {
+    /// Whether the program calls the function `name` (a helper).
+    #[must_use]
+    pub fn calls(&self, name: &str) -> bool {
+        self.items.contains(&format!("{name}("))
+    }
+}
+
 impl Shape {
     /// The number of float inputs, flattened (`w` counts 3).
     #[must_use]
@@ -1109,12 +1117,15 @@ fn flatten_gradient_dual(shape: &Shape) -> String {
     format!("vec![{}]", items.join(", "))
 }
 
-/// The programs of a batch, in order: three helpers (`{prefix}h0`…), then `count` programs
-/// (`{prefix}p0`…) that may call them.
+/// How many helpers a batch has (`{prefix}h0`…), which its programs may call.
+pub const HELPERS: usize = 3;
+
+/// The programs of a batch, in order: the [`HELPERS`], then `count` programs (`{prefix}p0`…)
+/// that may call them.
 #[must_use]
 pub fn programs(seed: u64, count: usize, prefix: &str) -> Vec<Program> {
     let mut r = Rng::new(seed);
-    let helpers: Vec<String> = (0..3).map(|k| format!("{prefix}h{k}")).collect();
+    let helpers: Vec<String> = (0..HELPERS).map(|k| format!("{prefix}h{k}")).collect();
     let mut out: Vec<Program> = helpers.iter().map(|h| helper(&mut r, h)).collect();
     for k in 0..count {
         let shape = random_shape(&mut r);
@@ -1128,19 +1139,13 @@ pub fn programs(seed: u64, count: usize, prefix: &str) -> Vec<Program> {
 pub fn batch(seed: u64, count: usize, prefix: &str) -> (String, Vec<Check>) {
     let mut source = String::new();
     let mut checks = Vec::new();
-    let mut varying = Vec::new();
-    for (k, p) in programs(seed, count, prefix).into_iter().enumerate() {
-        let helper = k < 3;
-        if helper && p.items.contains(".powi(") {
-            varying.push(format!("{}(", p.name));
-        }
+    for p in programs(seed, count, prefix) {
         source.push_str(&p.items);
         source.push_str(&p.check);
-        checks.push(Check::of(
-            &p.name,
-            &p.items,
-            if helper { &[] } else { &varying },
-        ));
+        checks.push(Check {
+            same_in_every_build: !p.items.contains(".powi("),
+            name: p.name,
+        });
     }
     (source, checks)
 }
@@ -1149,18 +1154,8 @@ pub fn batch(seed: u64, count: usize, prefix: &str) -> (String, Vec<Check>) {
 pub struct Check {
     /// The program's name.
     pub name: String,
-    /// `false` when the program (or a helper it calls) uses `powi`, whose rounding Rust does
-    /// not fix: LLVM folds a constant `powi` differently from the runtime's loop, so debug
-    /// and release builds may differ by an ulp in the user's own function.
+    /// `false` when the program uses `powi`, whose rounding Rust does not fix: LLVM folds a
+    /// constant `powi` differently from the runtime's loop, so debug and release builds may
+    /// differ by an ulp in the user's own function. (Helpers never use it.)
     pub same_in_every_build: bool,
-}
-
-impl Check {
-    fn of(name: &str, items: &str, varying_helpers: &[String]) -> Check {
-        Check {
-            name: name.to_owned(),
-            same_in_every_build: !items.contains(".powi(")
-                && !varying_helpers.iter().any(|h| items.contains(h.as_str())),
-        }
-    }
 }

@@ -168,8 +168,8 @@ fn show(seed: u64, name: &str, count: usize) {
         eprintln!("seed {seed} has no program {name} among {count}");
         std::process::exit(2);
     };
-    for helper in programs.iter().take(3) {
-        if target.items.contains(&format!("{}(", helper.name)) {
+    for helper in programs.iter().take(program::HELPERS) {
+        if target.calls(&helper.name) {
             println!("{}", helper.items);
         }
     }
