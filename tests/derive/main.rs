@@ -16,6 +16,7 @@
 )]
 
 mod calls;
+mod carried;
 mod constructs;
 mod dual;
 mod forward;

@@ -121,8 +121,14 @@ pub fn forward(primal: &Function, active: &[bool]) -> Result<Jvp, String> {
         .flat_map(|n| [x.map.get(n).copied(), x.tan.get(n).copied()])
         .flatten()
         .collect();
+    let pinned: Vec<NodeId> = primal
+        .pinned
+        .iter()
+        .filter_map(|n| x.map.get(n).copied())
+        .collect();
     let mut f = x.b.finish();
     f.ret = value;
+    f.pinned.extend(pinned);
     hoist(&mut f, &hoisted);
     Ok(Jvp {
         f,

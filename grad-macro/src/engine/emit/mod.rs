@@ -47,12 +47,25 @@ impl<'f> Emitter<'f> {
         let inline = decide_inline(f, graph);
         let names = Names::assign(f, &|n| !inline[n.index()], reserved, out);
         let mut mutated = HashSet::new();
-        let mut used = HashSet::new();
+        let mut used = Vec::new();
         f.body.walk(&mut |stmt| {
-            mutated.extend(writes(stmt));
-            used.extend(reads_of(f, stmt));
+            if !matches!(stmt, Stmt::Decl(..)) {
+                mutated.extend(stmt.writes());
+            }
+            used.extend(stmt.operands());
+            if let Stmt::Let(n) = stmt {
+                used.extend(f.node(*n).args.iter().copied());
+            }
         });
         used.extend(f.ret);
+        // Through the nodes printed inline at their uses, down to the loop indices they read.
+        let mut seen = HashSet::new();
+        while let Some(n) = used.pop() {
+            if seen.insert(n) {
+                used.extend(f.node(n).args.iter().copied());
+            }
+        }
+        let used = seen;
         let pairs = pairs(f, &inline);
         Emitter {
             f,
@@ -523,60 +536,6 @@ fn else_if_chain(block: &Block, no_outputs: bool) -> Option<&Branch> {
     }
 }
 
-/// The nodes a statement reads directly (operands of its nodes, values it writes, …).
-fn reads_of(f: &Function, stmt: &Stmt) -> Vec<NodeId> {
-    match stmt {
-        Stmt::Let(n) => f.node(*n).args.clone(),
-        Stmt::Decl(_, Some(x)) | Stmt::Assign(_, _, x) | Stmt::Push(_, x) => vec![*x],
-        Stmt::Store(s) => s.path.iter().copied().chain([s.value]).collect(),
-        Stmt::Branch(b) => {
-            let (Selector::If(c) | Selector::Match(c, _)) = &b.selector;
-            let mut out = vec![*c];
-            out.extend(b.arms.iter().flat_map(|a| a.yields.iter().copied()));
-            out
-        }
-        Stmt::Loop(l) => {
-            let mut out: Vec<NodeId> = l.exit.into_iter().collect();
-            out.extend(l.control());
-            out
-        }
-        Stmt::Pullback(call) => {
-            let mut out = call.args.clone();
-            out.push(call.d_out);
-            for b in &call.buffers {
-                if let BufferArg::Var(_, path) = b {
-                    out.extend(path.iter().copied());
-                }
-            }
-            out
-        }
-        Stmt::Effect(e) => e.scope.iter().map(|(_, n)| *n).collect(),
-        Stmt::Decl(_, None) | Stmt::Rewind(_) => Vec::new(),
-    }
-}
-
-/// The variables a statement (and what is nested in it) writes.
-fn writes(stmt: &Stmt) -> Vec<VarId> {
-    let mut out = Vec::new();
-    let mut visit = |s: &Stmt| match s {
-        Stmt::Assign(v, _, _) | Stmt::Push(v, _) | Stmt::Rewind(v) => out.push(*v),
-        Stmt::Store(store) => out.push(store.var),
-        Stmt::Pullback(call) => {
-            for buffer in &call.buffers {
-                if let BufferArg::Var(v, _) = buffer {
-                    out.push(*v);
-                }
-            }
-        }
-        _ => {}
-    };
-    visit(stmt);
-    for nested in stmt.blocks() {
-        nested.walk(&mut visit);
-    }
-    out
-}
-
 /// Which nodes are printed inline rather than let-bound.
 ///
 /// Leaves, conditions, and nodes without a `let` always are. A computation used once, in the
@@ -630,6 +589,9 @@ fn decide_inline(f: &Function, graph: &[bool]) -> Vec<bool> {
         .map(|i| {
             let node = &f.nodes[i];
             let id = NodeId(u32::try_from(i).unwrap_or(u32::MAX));
+            if f.pinned.contains(&id) || (f.hoisted.contains(&id) && ctx.bound[i]) {
+                return false;
+            }
             match node.op {
                 // A variable's whole array is never copied into a `let`.
                 Op::ReadVar(_) if node.ty.is_array() => return true,
@@ -842,7 +804,7 @@ impl<'f> Count<'f> {
                 .get(def + 1..upto.min(stmts.len()))
                 .unwrap_or_default()
             {
-                if writes(s).iter().any(|v| read.contains(v)) {
+                if s.writes_within().iter().any(|v| read.contains(v)) {
                     return false;
                 }
             }

@@ -11,9 +11,11 @@
 //!   state (adjoint accumulators, `&mut` buffers).
 
 pub mod builder;
+pub mod dataflow;
 pub mod display;
 pub mod op;
 pub mod verify;
+pub mod visit;
 
 use proc_macro2::{Span, TokenStream};
 use std::collections::{BTreeSet, HashMap};
@@ -435,6 +437,9 @@ pub struct Function {
     /// Nodes evaluated inside an arm but read after it (by the reverse sweep): they are
     /// declared before the outermost statement that contains them.
     pub hoisted: BTreeSet<NodeId>,
+    /// Nodes given a `let` of their own where they would be printed inline at each use: a
+    /// condition the reverse sweep reads after what it reads has changed.
+    pub pinned: BTreeSet<NodeId>,
 }
 
 impl Function {

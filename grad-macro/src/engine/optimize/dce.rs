@@ -49,6 +49,7 @@ pub fn dce(f: &mut Function, nodes: &[NodeId], vars: &[VarId]) {
     let types: Vec<Ty> = f.vars.iter().map(|v| v.ty).collect();
     sweep(&mut f.body, &live, &types);
     f.hoisted.retain(|n| live.nodes.contains(n));
+    f.pinned.retain(|n| live.nodes.contains(n));
 }
 
 enum Item {

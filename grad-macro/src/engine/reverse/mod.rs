@@ -24,6 +24,8 @@
 //! variable, an element of a mutable array, a value merged after a branch, a call's result),
 //! which the forward sweep pushes on a tape of their own and the reverse iteration pops.
 
+mod homes;
+
 use super::activity::Activity;
 use super::ir::builder::Builder;
 use super::ir::{
@@ -33,6 +35,7 @@ use super::ir::{
 use super::optimize::jam::jam;
 use super::plant::{Bug, planted};
 use super::rules::{self, Partial, RuleCx};
+use homes::{Home, Homes};
 use proc_macro2::Span;
 use std::collections::HashMap;
 
@@ -63,131 +66,11 @@ pub struct Adjoint {
     pub sweep: usize,
 }
 
-/// Where a primal node or variable is defined.
-#[derive(Clone, Default)]
-struct Home {
-    /// Block depth (1 = top level).
-    depth: usize,
-    /// The loops around it, outermost first (indices into `Homes::loops`).
-    loops: Vec<usize>,
-    /// The top-level statement it is in.
-    top: usize,
-    /// It has a `Let` (else it is printed where used, or defined by a statement).
-    bound: bool,
-}
-
-/// Where everything of the primal is.
-struct Homes<'p> {
-    nodes: Vec<Home>,
-    vars: Vec<Home>,
-    /// Each variable's initial value.
-    inits: Vec<Option<NodeId>>,
-    /// For each variable, the last top-level statement that writes it.
-    last_write: Vec<Option<usize>>,
-    loops: Vec<&'p Loop>,
-    /// Each loop's block depth.
-    loop_depths: Vec<usize>,
-}
-
-impl<'p> Homes<'p> {
-    fn scan(f: &'p Function) -> Homes<'p> {
-        let mut h = Homes {
-            nodes: vec![
-                Home {
-                    depth: 1,
-                    ..Home::default()
-                };
-                f.nodes.len()
-            ],
-            vars: vec![
-                Home {
-                    depth: 1,
-                    ..Home::default()
-                };
-                f.vars.len()
-            ],
-            inits: vec![None; f.vars.len()],
-            last_write: vec![None; f.vars.len()],
-            loops: Vec::new(),
-            loop_depths: Vec::new(),
-        };
-        for (top, stmt) in f.body.stmts.iter().enumerate() {
-            h.stmt(stmt, 1, &[], top);
-        }
-        h
-    }
-
-    fn block(&mut self, block: &'p Block, depth: usize, loops: &[usize], top: usize) {
-        for stmt in &block.stmts {
-            self.stmt(stmt, depth, loops, top);
-        }
-    }
-
-    fn stmt(&mut self, stmt: &'p Stmt, depth: usize, loops: &[usize], top: usize) {
-        let home = Home {
-            depth,
-            loops: loops.to_vec(),
-            top,
-            bound: true,
-        };
-        match stmt {
-            Stmt::Let(n) => self.nodes[n.index()] = home,
-            Stmt::Decl(v, init) => {
-                self.vars[v.index()] = home;
-                self.inits[v.index()] = *init;
-                self.wrote(*v, top);
-            }
-            Stmt::Assign(v, _, _) => self.wrote(*v, top),
-            Stmt::Store(store) => self.wrote(store.var, top),
-            Stmt::Branch(branch) => {
-                for arm in &branch.arms {
-                    self.block(&arm.block, depth + 1, loops, top);
-                }
-                for out in &branch.outputs {
-                    self.nodes[out.index()] = home.clone();
-                }
-            }
-            Stmt::Loop(l) => {
-                let id = self.loops.len();
-                self.loops.push(l);
-                self.loop_depths.push(depth);
-                let mut inner = loops.to_vec();
-                inner.push(id);
-                if let LoopKind::While { header, .. } = &l.kind {
-                    self.block(header, depth + 1, &inner, top);
-                }
-                if let Some(index) = l.index {
-                    self.nodes[index.index()] = Home {
-                        depth: depth + 1,
-                        loops: inner.clone(),
-                        top,
-                        bound: true,
-                    };
-                }
-                self.block(&l.body, depth + 1, &inner, top);
-            }
-            Stmt::Pullback(_) | Stmt::Effect(_) | Stmt::Push(..) | Stmt::Rewind(_) => {}
-        }
-    }
-
-    fn wrote(&mut self, v: VarId, top: usize) {
-        let last = &mut self.last_write[v.index()];
-        *last = Some(last.map_or(top, |l| l.max(top)));
-    }
-
-    /// Whether `v` keeps, from the top-level statement `top` on, the value it has there: no
-    /// write in that statement (a loop reading it) or after. The reverse sweep, which runs
-    /// after the whole forward sweep, can then read it again instead of taping it.
-    fn frozen(&self, v: VarId, top: usize) -> bool {
-        self.last_write[v.index()].is_none_or(|last| last < top)
-    }
-}
-
 /// Differentiates `primal` in reverse mode with respect to the parameters flagged in
 /// `active` (by index).
 pub fn reverse(primal: &Function, active: &[bool], mode: Mode) -> Adjoint {
     let act = Activity::analyze(primal, active);
-    let homes = Homes::scan(primal);
+    let homes = Homes::scan(primal, &act);
     let mut b = Builder::new(primal.clone());
     b.f.body = Block::default();
     // Values of the forward sweep's top level can be shared by derivative code.
@@ -533,6 +416,12 @@ impl Rev<'_> {
     /// The reverse of a loop: the same indices backwards, or the iterations that ran.
     fn looped(&mut self, l: &Loop) {
         let span = Span::call_site();
+        // What an iteration leaves for the next flows back from the next one: those adjoints
+        // exist before the reversed body starts, even for a variable the body writes after
+        // its last read (`s += v * v; v += h;`).
+        for v in self.homes.live_at_head(l) {
+            self.var_adjoint(v);
+        }
         self.open();
         let index = l.index.map(|fwd| {
             let k = u32::try_from(self.b.f.nodes.len()).unwrap_or(u32::MAX);
@@ -679,7 +568,7 @@ impl Rev<'_> {
         match node.op {
             Op::Ref => self.resolve(node.args[0], scatter),
             Op::Index => {
-                if !scatter && self.read_root(node.args[0]).is_some() {
+                if !scatter && self.p.read_root(node.args[0]).is_some() {
                     return Target::Node(target);
                 }
                 match self.resolve(node.args[0], scatter) {
@@ -698,18 +587,6 @@ impl Rev<'_> {
                 Target::Element(self.var_adjoint(v), Vec::new())
             }
             _ => Target::Node(target),
-        }
-    }
-
-    /// The variable at the root of a chain of indexing, if it is a read of a variable.
-    fn read_root(&self, mut n: NodeId) -> Option<VarId> {
-        loop {
-            let node = self.p.node(n);
-            match node.op {
-                Op::Index | Op::Ref => n = node.args[0],
-                Op::ReadVar(v) => return Some(v),
-                _ => return None,
-            }
         }
     }
 
@@ -906,12 +783,18 @@ impl Rev<'_> {
         if home.loops.is_empty() {
             // Outside loops a value is computed once: use it where it is. A condition or a
             // node without a `let` is printed where used, so what it reads must be visible.
-            if !home.bound || node.op.is_cheap() {
+            let keep =
+                home.bound && (!node.op.is_cheap() || self.homes.floats_overwritten(self.p, n));
+            if !keep {
                 for arg in node.args {
                     self.avail(arg);
                 }
             } else if home.depth > 1 {
                 self.b.f.hoisted.insert(n);
+            } else if node.op.is_cheap() {
+                // A condition whose floating operands read what changes later: its value is
+                // bound where it was computed.
+                self.b.f.pinned.insert(n);
             }
             return n;
         }
@@ -936,17 +819,19 @@ impl Rev<'_> {
     /// Whether the reverse sweep takes `n` from a tape rather than recomputing it: values
     /// that read what the loop overwrites, values merged after a branch, calls, and costly
     /// methods (a push and a pop are cheaper than an `exp`).
+    ///
+    /// A floating node (no `Let`, no place to push it) is never taped: where one reads what
+    /// changes, the condition evaluating it is taped as a whole.
     fn taped(&self, n: NodeId) -> bool {
         let node = self.p.node(n);
-        let home = &self.homes.nodes[n.index()];
-        let top = home.top;
+        if !self.homes.nodes[n.index()].bound {
+            return false;
+        }
         match node.op {
-            Op::Math(m) => m.is_costly() && home.bound,
-            Op::ReadVar(v) => !self.homes.frozen(v, top),
-            Op::Index => self
-                .read_root(n)
-                .is_some_and(|v| !self.homes.frozen(v, top)),
+            Op::Math(m) => m.is_costly(),
+            Op::ReadVar(_) | Op::Index => self.homes.overwritten(self.p, n),
             Op::Phi(_) | Op::Call(_) | Op::ConstCall(_) => true,
+            op if op.is_cheap() => self.homes.floats_overwritten(self.p, n),
             _ => false,
         }
     }
@@ -983,7 +868,7 @@ impl Rev<'_> {
         match (&node.name, node.op) {
             (Some(name), _) => Some(name.clone()),
             (None, Op::ReadVar(v) | Op::Pop(v)) => Some(self.p.var(v).name.clone()),
-            (None, Op::Index) => self.read_root(n).map(|v| self.p.var(v).name.clone()),
+            (None, Op::Index) => self.p.read_root(n).map(|v| self.p.var(v).name.clone()),
             _ => None,
         }
     }

@@ -1,0 +1,298 @@
+//! State carried from one loop iteration to the next, written the way numeric code is:
+//! a variable read, then updated after its last use in the body (every Euler step and
+//! recurrence), coupled states, accumulators initialised from constants, early exits behind
+//! `&&`/`||` guards. Each against the dual-number oracle (`differentiate!`) or central
+//! differences. Every function here once gave a wrong gradient, a panic, or code that did
+//! not compile; each test is named after what went wrong.
+
+#![allow(clippy::needless_range_loop, clippy::float_cmp)]
+
+use crate::differentiate;
+use grad::derive_grad;
+
+/// Checks a gradient of flattened parameters against central differences.
+fn numeric(f: impl Fn(&[f64]) -> f64, x: &[f64], g: &[f64]) {
+    if let Err(mismatch) = grad::check_gradient(f, x, g, 1e-7) {
+        panic!("{mismatch}");
+    }
+}
+
+/// Like `differentiate!`, for bodies that start from float constants (`let mut s = 0.0;`),
+/// which the dual twin cannot take: `_grad` against central differences of the function
+/// itself, `_jvp` against ⟨∇f, t⟩, and both values bit for bit against the function.
+macro_rules! against_differences {
+    (
+        fn $name:ident / $grad:ident / $jvp:ident ($($p:ident),+ $(; $($i:ident : $it:ty),+)?) $body:block
+        at $([$($x:expr),+ $(; $($iv:expr),+)?]),+ $(,)?
+    ) => {
+        #[grad::derive_grad(jvp)]
+        #[allow(clippy::all, unused_mut, unused_assignments)]
+        fn $name($($p: f64),+ $(, $($i: $it),+)?) -> f64 $body
+
+        mod $name {
+            #![allow(clippy::all, unused_imports)]
+            use crate::Components;
+
+            fn check(point: &[f64] $(, $($i: $it),+)?) {
+                let &[$($p),+] = point else { panic!("arity") };
+                let (value, grad) = super::$grad($($p),+ $(, $($i),+)?);
+                let plain = super::$name($($p),+ $(, $($i),+)?);
+                assert_eq!(value.to_bits(), plain.to_bits(), "{}: value", stringify!($name));
+                let g = grad.components();
+                super::numeric(
+                    |a| {
+                        let &[$($p),+] = a else { panic!("arity") };
+                        super::$name($($p),+ $(, $($i),+)?)
+                    },
+                    point,
+                    &g,
+                );
+                let t: Vec<f64> = (0..point.len()).map(crate::dual::direction).collect();
+                let mut tangent = t.iter().copied();
+                let (v, d) = super::$jvp(
+                    $($p,)+ $($($i,)+)?
+                    $({ let _ = stringify!($p); tangent.next().expect("arity") }),+
+                );
+                assert_eq!(v.to_bits(), plain.to_bits(), "{}: jvp value", stringify!($name));
+                let along: f64 = g.iter().zip(&t).map(|(a, b)| a * b).sum();
+                crate::assert_close(&[d], &[along], 1e-12, &format!("{} jvp at {:?}", stringify!($name), point));
+            }
+
+            #[test]
+            fn matches_central_differences_and_the_forward_mode() {
+                $(check(&[$($x),+] $(, $($iv),+)?);)+
+            }
+        }
+    };
+}
+
+// `v` is read, then updated after its last use: the update's adjoint comes from the next
+// iteration's read, so it must exist before the reversed body starts.
+against_differences! {
+    fn updated_after_its_last_use / updated_after_its_last_use_grad / updated_after_its_last_use_jvp (a, h; n: usize) {
+        let mut s = 0.0;
+        let mut v = a;
+        for _ in 0..n {
+            s += v * v;
+            v += h;
+        }
+        s
+    }
+    at [1.0, 0.5; 4], [0.3, -0.2; 7], [2.0, 1.5; 0], [2.0, 1.5; 1]
+}
+
+#[test]
+fn euler_accumulation_matches_the_hand_derivative() {
+    // s = Σ_{k<4} (a + k h)², ∂s/∂h = Σ 2k (a + k h) = 26 at (1, 0.5).
+    assert_eq!(
+        updated_after_its_last_use_grad(1.0, 0.5, 4),
+        (13.5, (14.0, 26.0))
+    );
+}
+
+against_differences! {
+    fn multiplied_after_its_last_use / multiplied_after_its_last_use_grad / multiplied_after_its_last_use_jvp (a, h; n: usize) {
+        let mut s = 0.0;
+        let mut v = a;
+        for _ in 0..n {
+            s += v * v;
+            v = v * h;
+        }
+        s
+    }
+    at [1.0, 0.5; 4], [-0.7, 1.1; 3]
+}
+
+against_differences! {
+    fn updated_after_its_last_use_in_a_while / updated_after_its_last_use_in_a_while_grad / updated_after_its_last_use_in_a_while_jvp (a, h; n: usize) {
+        let mut s = 0.0;
+        let mut v = a;
+        let mut k = 0;
+        while k < n {
+            s += v.sin();
+            v += h * v;
+            k += 1;
+        }
+        s
+    }
+    at [1.0, 0.5; 4], [0.2, -0.3; 2]
+}
+
+against_differences! {
+    fn updated_after_its_last_use_in_a_loop / updated_after_its_last_use_in_a_loop_grad / updated_after_its_last_use_in_a_loop_jvp (a, h; n: usize) {
+        let mut s = 0.0;
+        let mut v = a;
+        let mut k = 0;
+        loop {
+            if k == n {
+                break;
+            }
+            s += v * h;
+            v = v * v - h;
+            k += 1;
+        }
+        s
+    }
+    at [0.5, 0.5; 3], [0.9, -0.3; 5]
+}
+
+// Two coupled states, each updated after the other reads it: a damped oscillator.
+against_differences! {
+    fn coupled_states_of_an_oscillator / coupled_states_of_an_oscillator_grad / coupled_states_of_an_oscillator_jvp (x0, k) {
+        let mut x = x0;
+        let mut vx = 1.0;
+        let mut e = 0.0;
+        for _ in 0..5 {
+            e += x;
+            x += vx;
+            vx += -k * vx;
+        }
+        e
+    }
+    at [1.0, 0.3], [-0.5, 0.9]
+}
+
+// Updated after its last use, in an inner loop, carried through both levels.
+against_differences! {
+    fn carried_through_two_levels / carried_through_two_levels_grad / carried_through_two_levels_jvp (a, b) {
+        let mut s = 0.0;
+        let mut v = a;
+        for i in 0..3 {
+            for _ in 0..2 {
+                s += v * b;
+                v += b * (i as f64);
+            }
+            v = v * 0.5;
+        }
+        s
+    }
+    at [1.0, 0.5], [-0.3, 1.7]
+}
+
+// A value broken out of a `loop` whose `||` guard reads a variable, then added twice.
+differentiate! {
+    fn break_value_behind_an_or_guard / break_value_behind_an_or_guard_grad / break_value_behind_an_or_guard_jvp (x; n: usize) {
+        let mut v = x;
+        let mut k = 0;
+        let t = loop {
+            k += 1;
+            if k >= n || v < 2.8 {
+                break v + v;
+            }
+            v -= 1.0;
+        };
+        for _ in 0..2 {
+            v += t;
+        }
+        v
+    }
+    at [1.5; 3], [4.0; 3], [4.0; 1]
+}
+
+// The right side of `&&` reads a variable that the rest of the iteration overwrites: the
+// reverse sweep must replay the branch that ran, not re-evaluate the guard afterwards.
+differentiate! {
+    fn and_guard_on_a_carried_variable / and_guard_on_a_carried_variable_grad / and_guard_on_a_carried_variable_jvp (w0, mu) {
+        let mut w = w0;
+        for i in 0..3 {
+            if i >= 1 && w >= 0.0 {
+            } else {
+                w += mu;
+            }
+            w = w * 0.5 + 1.0;
+        }
+        w
+    }
+    at [1.0, 0.3], [-3.0, 0.3], [-9.0, 0.5]
+}
+
+// The same, the guard outside any loop, the variable overwritten by a later loop.
+against_differences! {
+    fn or_guard_before_a_loop_that_overwrites / or_guard_before_a_loop_that_overwrites_grad / or_guard_before_a_loop_that_overwrites_jvp (x, y; n: usize) {
+        let mut w = x;
+        let mut s = 0.0;
+        if n > 5 || w > 0.0 {
+            s += y * x;
+        }
+        for _ in 0..3 {
+            w -= 1.0;
+        }
+        s + w * y
+    }
+    at [0.5, 2.0; 1], [-0.5, 2.0; 1], [-0.5, 2.0; 7]
+}
+
+#[derive_grad]
+pub fn early_return_behind_an_or_guard(b: f64, xs: &[f64]) -> f64 {
+    let mut k = 0;
+    while k < xs.len() {
+        k += 1;
+        if xs[k - 1] >= 0.6 || k == 4 {
+            return b.tanh() * xs[k - 1];
+        }
+    }
+    b
+}
+
+#[test]
+fn an_early_return_behind_an_or_guard_pops_what_it_pushed() {
+    for xs in [
+        vec![0.1, 0.7, 0.2],
+        vec![0.1, 0.2, 0.3, 0.4, 0.5],
+        vec![0.1, 0.2],
+        vec![],
+    ] {
+        let f = |p: &[f64]| early_return_behind_an_or_guard(p[0], &p[1..]);
+        let (value, (db, dxs)) = early_return_behind_an_or_guard_grad(0.3, &xs);
+        let mut point = vec![0.3];
+        point.extend(&xs);
+        assert_eq!(value.to_bits(), f(&point).to_bits());
+        let mut g = vec![db];
+        g.extend(&dxs);
+        numeric(f, &point, &g);
+    }
+}
+
+#[derive_grad]
+pub fn early_return_behind_an_and_guard(u: &[f64]) -> f64 {
+    let mut s = 0.0;
+    let mut k = 0;
+    while k < 4 {
+        if k > 1 && u[k] > 0.6 {
+            return s;
+        }
+        s += u[k] * u[k];
+        k += 1;
+    }
+    s
+}
+
+#[test]
+fn an_and_guard_is_not_re_evaluated_past_the_end() {
+    for u in [
+        vec![0.1, 0.2, 0.3, 0.4],
+        vec![0.1, 0.2, 0.7, 0.4, 0.1],
+        vec![0.9; 4],
+    ] {
+        let (value, g) = early_return_behind_an_and_guard_grad(&u);
+        assert_eq!(
+            value.to_bits(),
+            early_return_behind_an_and_guard(&u).to_bits()
+        );
+        numeric(|p| early_return_behind_an_and_guard(p), &u, &g);
+    }
+}
+
+// The right side of `||` reads the loop's index: the reverse sweep reads its own.
+against_differences! {
+    fn or_guard_on_the_loop_index / or_guard_on_the_loop_index_grad / or_guard_on_the_loop_index_jvp (x, a) {
+        let mut b = 0.0;
+        for j in 0..2 {
+            if x <= 0.1 || j == 3 {
+                b += a * x;
+            }
+        }
+        b
+    }
+    at [0.0, 0.3], [0.5, 0.3]
+}
