@@ -239,7 +239,7 @@
 //! | `floor ceil round trunc signum` | 0 |
 //! | `x % y` | ∂x = 1, ∂y = −trunc(x / y) |
 //! | `x.powi(n)` | `n · x^(n−1)`; exactly 0 when n = 0 |
-//! | `x.powf(y)` | ∂x = `y · x^(y−1)`, ∂y = `x^y · ln x`, and ∂y = 0 where x = 0 |
+//! | `x.powf(y)` | ∂x = `y · x^(y−1)`, and ∂x = 0 where y = 0 (x⁰ = 1 everywhere, also at x = 0); ∂y = `x^y · ln x`, and ∂y = 0 where x = 0 |
 //! | `x.hypot(y)` | `x / hypot`, `y / hypot`; 0 at the origin |
 //! | `y.atan2(x)` | `x / (x² + y²)`, `−y / (x² + y²)`; 0 at the origin |
 //! | `x.sqrt()` at 0 | +∞ (the true one-sided derivative) |

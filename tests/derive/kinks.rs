@@ -104,6 +104,17 @@ fn powf_has_the_textbook_partials_and_no_base_log_at_zero() {
     assert_eq!(real_power_grad(0.0, 2.0), (0.0, (0.0, 0.0)));
 }
 
+/// Regression: `x.powf(0.0)` is 1 for every x, so ∂x is 0 — at x = 0 too, where the textbook
+/// `y · x^(y−1)` is `0 · ∞ = NaN`. Forward mode follows the same rule.
+#[test]
+fn powf_with_a_zero_exponent_is_flat_in_the_base_at_zero() {
+    assert_eq!(real_power_grad(0.0, 0.0), (1.0, (0.0, 0.0)));
+    assert_eq!(real_power_grad(3.0, 0.0), (1.0, (0.0, 3f64.ln())));
+    assert_eq!(real_power_jvp(0.0, 0.0, 1.0, 0.0), (1.0, 0.0));
+    // y = 1 at x = 0: the slope is 1 (0⁰ = 1), not NaN.
+    assert_eq!(real_power_grad(0.0, 1.0).1.0, 1.0);
+}
+
 #[derive_grad(jvp)]
 fn root(x: f64) -> f64 {
     x.sqrt()

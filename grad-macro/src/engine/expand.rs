@@ -264,6 +264,24 @@ fn wrt_mask(
 ) -> Vec<bool> {
     let floats = sig.params.iter().map(|p| p.kind.differentiable());
     let Some(names) = &options.wrt else {
+        for p in sig
+            .params
+            .iter()
+            .filter(|p| matches!(p.kind, ParamKind::Opaque))
+        {
+            let listed: Vec<String> = sig.floats().map(|(_, p)| p.ident.to_string()).collect();
+            errors.spanned(
+                &p.ty,
+                format_args!(
+                    "`#[derive_grad]` cannot differentiate with respect to `{}`: its type is \
+                     not a float, nor an array, slice or `Vec` of floats; to keep it as a \
+                     constant, name the parameters to differentiate: \
+                     `#[derive_grad(wrt({}))]`",
+                    p.ident,
+                    listed.join(", ")
+                ),
+            );
+        }
         return floats.collect();
     };
     let mut mask = vec![false; sig.params.len()];

@@ -321,11 +321,15 @@ fn math(m: Math, i: usize, r: &mut R<'_>) -> Option<Partial> {
         }
         (Math::Powi, _) => return None,
         (Math::Powf, 0) => {
-            let (a, b) = (r.arg(0), r.arg(1)); //       ∂/∂a aᵇ = b·aᵇ⁻¹
+            // ∂/∂a aᵇ = b·aᵇ⁻¹, and 0 where b = 0 (a⁰ = 1 for every a: 0·0⁻¹ is not NaN).
+            let (a, b) = (r.arg(0), r.arg(1));
             let one = r.c(1.0);
             let b_minus_1 = r.sub(b, one);
             let pow = r.math(Math::Powf, &[a, b_minus_1]);
-            Times(r.mul(b, pow))
+            let slope = r.mul(b, pow);
+            let zero = r.c(0.0);
+            let b_is_zero = r.cmp(Cmp::Eq, b, zero, Ty::Bool);
+            Times(r.select(b_is_zero, zero, slope))
         }
         (Math::Powf, _) => {
             // ∂/∂b aᵇ = aᵇ ln a, and 0 where a = 0 (0ᵇ is flat in b for b > 0).

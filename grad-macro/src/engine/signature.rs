@@ -28,8 +28,11 @@ pub enum ParamKind {
         /// `&[[f64; N]; M]`); `None` for slices and `Vec`s.
         dims: Option<Vec<syn::Expr>>,
     },
-    /// Anything else (integers, `bool`, references to other data): a constant.
+    /// Integers, `bool`, `char`, strings, and arrays or options of them: a constant.
     Inactive(Ty),
+    /// A type the macro cannot see into (a struct, a tuple, a vector type of another crate):
+    /// a constant only where `wrt(...)` leaves it out, never silently.
+    Opaque,
 }
 
 impl ParamKind {
@@ -39,12 +42,13 @@ impl ParamKind {
             ParamKind::Float(f) => Ty::Float(*f),
             ParamKind::Array { elem, rank, .. } => Ty::Array(Elem::Float(*elem), *rank),
             ParamKind::Inactive(t) => *t,
+            ParamKind::Opaque => Ty::Unknown,
         }
     }
 
     /// Whether the parameter has a gradient.
     pub fn differentiable(&self) -> bool {
-        !matches!(self, ParamKind::Inactive(_))
+        matches!(self, ParamKind::Float(_) | ParamKind::Array { .. })
     }
 
     /// The gradient's type in `_grad`.
@@ -400,10 +404,7 @@ pub fn analyze(item: &syn::ItemFn, errors: &mut Errors) -> Option<Signature> {
     if !ok {
         return None;
     }
-    if params
-        .iter()
-        .all(|p| matches!(p.kind, ParamKind::Inactive(_)))
-    {
+    if !params.iter().any(|p| p.kind.differentiable()) {
         errors.spanned(
             &sig.inputs,
             "`#[derive_grad]` needs at least one float parameter (`f64` or `f32`) to differentiate",
@@ -485,9 +486,46 @@ fn param_kind(
         _ => match array_shape(ty) {
             Some(Shape::Floats(kind)) => Some(*kind),
             Some(Shape::Other(rank)) => Some(ParamKind::Inactive(Ty::Array(Elem::Other, rank))),
-            // Other data (configuration structs, strings) is passed through as a constant.
-            None => Some(ParamKind::Inactive(Ty::Unknown)),
+            None if constant_type(ty) => Some(ParamKind::Inactive(Ty::Unknown)),
+            None => Some(ParamKind::Opaque),
         },
+    }
+}
+
+/// Types that never hold a float, whatever they hold: integers, `bool`, `char`, strings,
+/// `()`, and references, options, boxes, arrays, slices and `Vec`s of those.
+fn constant_type(ty: &Type) -> bool {
+    match ty {
+        Type::Reference(r) => constant_type(&r.elem),
+        Type::Paren(p) => constant_type(&p.elem),
+        Type::Group(g) => constant_type(&g.elem),
+        Type::Array(a) => constant_type(&a.elem),
+        Type::Slice(s) => constant_type(&s.elem),
+        Type::Tuple(t) => t.elems.is_empty(),
+        Type::Path(p) if p.qself.is_none() => {
+            let Some(last) = p.path.segments.last() else {
+                return false;
+            };
+            let name = last.ident.to_string();
+            let args: Vec<&Type> = match &last.arguments {
+                syn::PathArguments::AngleBracketed(a) => a
+                    .args
+                    .iter()
+                    .filter_map(|g| match g {
+                        syn::GenericArgument::Type(t) => Some(t),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            match (name.as_str(), args.as_slice()) {
+                ("str" | "String" | "char", []) => true,
+                ("Option" | "Box" | "Vec", [inner]) => constant_type(inner),
+                (other, []) => matches!(scalar_named(other), Some(Ty::Int | Ty::Bool)),
+                _ => false,
+            }
+        }
+        _ => false,
     }
 }
 
@@ -542,7 +580,11 @@ fn array_shape(ty: &Type) -> Option<Shape> {
                 2,
                 len(outer).map(|n| vec![n, row.len.clone()]),
             ),
-            _ => return None,
+            // Rows of their own lengths (`&[Vec<f64>]`): no length in the type.
+            row => match level(row) {
+                Some((inner, false)) => (scalar_ty(inner)?, 2, None),
+                _ => return None,
+            },
         },
     };
     let Ty::Float(f) = scalar else {

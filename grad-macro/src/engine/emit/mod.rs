@@ -144,7 +144,12 @@ impl<'f> Emitter<'f> {
                     return quote_spanned!(span=> let (#a, #b) = #value;);
                 }
                 let name = self.node_name(*n);
-                let value = self.inline_value(*n);
+                let mut value = self.inline_value(*n);
+                // A row of a parameter is borrowed, not moved (`&xs[i]` of a `&[Vec<f64>]`).
+                let node = self.f.node(*n);
+                if node.op == Op::Index && node.ty.is_array() && self.f.param_rooted(node.args[0]) {
+                    value = quote!(&#value);
+                }
                 if self.f.hoisted.contains(n) {
                     quote_spanned!(span=> #name = #value;)
                 } else {

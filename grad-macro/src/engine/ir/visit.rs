@@ -186,6 +186,18 @@ impl Function {
         }
     }
 
+    /// Whether `n` is a parameter, or an element (or row) of one.
+    pub fn param_rooted(&self, mut n: NodeId) -> bool {
+        loop {
+            let node = self.node(n);
+            match node.op {
+                Op::Index | Op::Ref => n = node.args[0],
+                Op::Param(_) => return true,
+                _ => return false,
+            }
+        }
+    }
+
     /// The variable at the root of a chain of element reads (`a[i][j]` → `a`), if it is one.
     pub fn read_root(&self, mut n: NodeId) -> Option<VarId> {
         loop {

@@ -21,6 +21,7 @@ mod call;
 mod expr;
 mod loops;
 mod syntax;
+mod types;
 
 use super::errors::Errors;
 use super::ir::builder::Builder;
@@ -128,6 +129,7 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Option
     }
     let mut f = l.b.finish();
     f.ret = ret;
+    types::settle(&mut f);
     Some(f)
 }
 

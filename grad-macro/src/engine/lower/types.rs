@@ -1,0 +1,124 @@
+//! The types lowering could not know when it built a node, settled once the whole body is
+//! lowered.
+//!
+//! A `let mut` starts with the type of its first value, which may be unknown to the macro
+//! (`let mut s = cfg.offset;`, a user constant, a call on constants) or an unsuffixed literal
+//! (`let mut s = 0.0;`), and only a later write (`s += x`, maybe at the bottom of a loop) says
+//! that it holds a float. Its reads, built before that write, and everything computed from
+//! them would otherwise stay of unknown type, and a value of unknown type never carries a
+//! derivative: the gradient through it would silently be zero. So types are refined to a
+//! fixpoint — a variable takes the type of what is written into it, its reads the variable's,
+//! arithmetic its operands' — and a call on constants whose argument turns out to be a float
+//! becomes a differentiated call.
+//!
+//! Refinement only moves up: unknown → anything, an unsuffixed float → a float of known
+//! precision. A known type is never replaced by another.
+
+use crate::engine::ir::{Elem, FloatTy, Function, NodeId, Op, Stmt, Ty};
+
+/// Refines the types of `f`'s variables and nodes until nothing changes.
+pub fn settle(f: &mut Function) {
+    loop {
+        let mut changed = false;
+        let mut writes: Vec<(usize, Ty)> = Vec::new();
+        let mut phis: Vec<(NodeId, Ty)> = Vec::new();
+        f.body.walk(&mut |s| match s {
+            Stmt::Branch(b) => {
+                for (k, &out) in b.outputs.iter().enumerate() {
+                    let ty = b
+                        .arms
+                        .iter()
+                        .map(|a| f.node(a.yields[k]).ty)
+                        .fold(Ty::Unknown, Ty::unify);
+                    phis.push((out, ty));
+                }
+            }
+            Stmt::Decl(v, Some(x)) | Stmt::Assign(v, _, x) => {
+                writes.push((v.index(), f.node(*x).ty));
+            }
+            Stmt::Store(store) => {
+                let mut ty = f.node(store.value).ty;
+                for _ in &store.path {
+                    ty = ty.array_of();
+                }
+                writes.push((store.var.index(), ty));
+            }
+            _ => {}
+        });
+        for (v, ty) in writes {
+            changed |= refine(&mut f.vars[v].ty, ty);
+        }
+        for (n, ty) in phis {
+            changed |= refine(&mut f.nodes[n.index()].ty, ty);
+        }
+        for i in 0..f.nodes.len() {
+            let id = NodeId(u32::try_from(i).unwrap_or(u32::MAX));
+            let Some(ty) = derived(f, id) else {
+                continue;
+            };
+            let mut own = f.nodes[i].ty;
+            if refine(&mut own, ty) {
+                f.nodes[i].ty = own;
+                changed = true;
+            }
+            if let Op::ConstCall(callee) = f.nodes[i].op
+                && f.nodes[i].ty == Ty::Unknown
+                && let Some(float) = f.nodes[i]
+                    .args
+                    .iter()
+                    .find_map(|&a| f.node(a).ty.float_ty())
+            {
+                f.nodes[i].op = Op::Call(callee);
+                f.nodes[i].ty = Ty::Float(float);
+                changed = true;
+            }
+        }
+        if !changed {
+            return;
+        }
+    }
+}
+
+/// The type `n` has by its operands (or its variable), for the ops whose type lowering took
+/// from them.
+fn derived(f: &Function, n: NodeId) -> Option<Ty> {
+    let node = f.node(n);
+    let arg = |i: usize| f.node(node.args[i]).ty;
+    Some(match node.op {
+        Op::ReadVar(v) => f.var(v).ty,
+        Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Rem => arg(0).unify(arg(1)),
+        Op::Neg | Op::NoGrad => arg(0),
+        Op::Math(m) => node
+            .args
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| m.float_operand(i))
+            .map(|(_, &a)| f.node(a).ty)
+            .fold(Ty::Unknown, Ty::unify),
+        Op::Index => arg(0).element(),
+        Op::Call(_) => node
+            .args
+            .iter()
+            .find_map(|&a| f.node(a).ty.float_ty())
+            .map(Ty::Float)?,
+        _ => return None,
+    })
+}
+
+/// Moves `ty` up to `to` where `to` says more; `true` if it changed.
+fn refine(ty: &mut Ty, to: Ty) -> bool {
+    let better = match (*ty, to) {
+        (Ty::Unknown, t) => t != Ty::Unknown,
+        (Ty::Float(FloatTy::Lit), Ty::Float(t)) => t != FloatTy::Lit,
+        (Ty::Array(Elem::Float(FloatTy::Lit), r), Ty::Array(Elem::Float(t), s)) => {
+            r == s && t != FloatTy::Lit
+        }
+        // `[c; 4]` of a constant the macro cannot see, then a float stored into it.
+        (Ty::Array(Elem::Other, r), Ty::Array(Elem::Float(_), s)) => r == s,
+        _ => false,
+    };
+    if better {
+        *ty = to;
+    }
+    better
+}
