@@ -46,9 +46,11 @@ thread_local! {
 }
 
 impl<T: Clone + 'static> Tape<T> {
-    /// An empty tape with room for `capacity` values.
+    /// An empty tape with room for `capacity` values: a count of any integer type (a loop's
+    /// bound as the user wrote it), none where it is negative.
     #[must_use]
-    pub fn with_capacity(capacity: usize) -> Tape<T> {
+    pub fn with_capacity(capacity: impl TryInto<usize>) -> Tape<T> {
+        let capacity = capacity.try_into().unwrap_or(0);
         let spare = SPARE
             .try_with(|spare| {
                 let mut spare = spare.borrow_mut();

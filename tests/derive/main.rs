@@ -17,6 +17,7 @@
 
 mod calls;
 mod carried;
+mod compiles;
 mod constructs;
 mod dual;
 mod forward;

@@ -11,6 +11,9 @@ use quote::ToTokens;
 #[derive(Default)]
 pub struct Errors {
     errors: Vec<syn::Error>,
+    /// A type error in the user's own code, which rustc reports on the user's function: the
+    /// generated functions become stubs, so that it is reported once, not once per copy.
+    rustc_reports: bool,
 }
 
 impl Errors {
@@ -29,9 +32,15 @@ impl Errors {
         self.errors.push(error);
     }
 
+    /// Notes a type error of the user's that rustc reports at the user's line (`f32 * f64`,
+    /// `x.powi(2.0)`); no error of the macro's own is added.
+    pub fn left_to_rustc(&mut self) {
+        self.rustc_reports = true;
+    }
+
     /// `true` when nothing has gone wrong.
     pub fn is_empty(&self) -> bool {
-        self.errors.is_empty()
+        self.errors.is_empty() && !self.rustc_reports
     }
 
     /// The errors as `compile_error!` invocations, one per error.

@@ -346,7 +346,7 @@ impl Fwd<'_> {
         let mut args: Vec<NodeId> = node.args.iter().map(|&a| self.value(a)).collect();
         for &a in &node.args {
             let ty = self.p.node(a).ty;
-            if ty.float_shaped() || ty == Ty::Unknown {
+            if ty.takes_buffer() {
                 let t = self.tangent_or_zero(a);
                 args.push(t);
             }

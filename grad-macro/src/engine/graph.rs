@@ -13,7 +13,7 @@
 use super::activity::Activity;
 use super::emit::suffixed_path;
 use super::ir::builder::Builder;
-use super::ir::{Arm, Block, Branch, Effect, FloatTy, Function, NodeId, Op, Stmt, Ty};
+use super::ir::{Arm, Block, Branch, Effect, FloatTy, Function, NodeId, Op, Stmt};
 use super::rules::{self, Partial, RuleCx};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
@@ -203,7 +203,7 @@ impl Recorder {
             scope.push((arg.to_string(), a));
             args.push(quote!(#arg));
             let ty = self.b.f.node(a).ty;
-            if ty.float_shaped() || ty == Ty::Unknown {
+            if ty.takes_buffer() {
                 let d = format_ident!("__d{i}", span = Span::mixed_site());
                 decls.push(quote!(let mut #d = ::core::default::Default::default();));
                 buffers.push(quote!(&mut #d));

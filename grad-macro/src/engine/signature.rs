@@ -42,7 +42,7 @@ impl ParamKind {
             ParamKind::Float(f) => Ty::Float(*f),
             ParamKind::Array { elem, rank, .. } => Ty::Array(Elem::Float(*elem), *rank),
             ParamKind::Inactive(t) => *t,
-            ParamKind::Opaque => Ty::Unknown,
+            ParamKind::Opaque => Ty::Other,
         }
     }
 
@@ -486,7 +486,7 @@ fn param_kind(
         _ => match array_shape(ty) {
             Some(Shape::Floats(kind)) => Some(*kind),
             Some(Shape::Other(rank)) => Some(ParamKind::Inactive(Ty::Array(Elem::Other, rank))),
-            None if constant_type(ty) => Some(ParamKind::Inactive(Ty::Unknown)),
+            None if constant_type(ty) => Some(ParamKind::Inactive(Ty::Other)),
             None => Some(ParamKind::Opaque),
         },
     }

@@ -102,9 +102,26 @@ impl Emitter<'_> {
             | Op::And
             | Op::Or => self.binary(n),
             Op::Math(m) => {
-                let receiver = self.typed_receiver(arg(0), node.ty.float_ty());
                 let method = proc_macro2::Ident::new(m.name(), span);
                 let rest: Vec<TokenStream> = node.args[1..].iter().map(|&a| self.expr(a)).collect();
+                // On a receiver of no known precision that is not a lone literal (`0.47 + 0.3`,
+                // an element of `[0.1, 0.2]`), the path form names the type Rust cannot infer.
+                let receiver = self.f.node(arg(0));
+                let untyped = matches!(receiver.ty, Ty::Float(FloatTy::Lit) | Ty::Unknown)
+                    && !matches!(receiver.op, Op::Lit(_));
+                if untyped && let Ty::Float(fty @ (FloatTy::F64 | FloatTy::F32)) = node.ty {
+                    let ty = if fty == FloatTy::F32 {
+                        quote!(f32)
+                    } else {
+                        quote!(f64)
+                    };
+                    let receiver = self.expr(arg(0));
+                    return (
+                        quote_spanned!(span=> #ty::#method(#receiver, #(#rest),*)),
+                        Prec::Atom,
+                    );
+                }
+                let receiver = self.typed_receiver(arg(0), node.ty.float_ty());
                 (
                     quote_spanned!(span=> #receiver.#method(#(#rest),*)),
                     Prec::Atom,
@@ -275,12 +292,14 @@ impl Emitter<'_> {
                 (FloatTy::Lit, Some(h)) => h,
                 (own, _) => own,
             };
+            // An overflowing literal (`1e400_f64`, `1e39` as an `f32`) is printed as written:
+            // `Literal` takes finite values only.
             let suffixed = match fty {
-                FloatTy::F32 => Some(Literal::f32_suffixed(v as f32)),
-                FloatTy::F64 => Some(Literal::f64_suffixed(v)),
+                FloatTy::F32 if (v as f32).is_finite() => Some(Literal::f32_suffixed(v as f32)),
+                FloatTy::F64 if v.is_finite() => Some(Literal::f64_suffixed(v)),
                 _ => None,
             };
-            if let Some(mut lit) = suffixed.filter(|_| v.is_finite()) {
+            if let Some(mut lit) = suffixed {
                 lit.set_span(node.span);
                 // `(-0.5_f64).abs()`: the sign belongs to the receiver.
                 return if v.is_sign_negative() {
@@ -297,11 +316,28 @@ impl Emitter<'_> {
         let node = self.f.node(n);
         let lit = self.f.lit(lit);
         if let Some(tokens) = &lit.tokens {
-            let negative = tokens.to_string().starts_with('-');
-            return (
-                tokens.clone(),
-                if negative { Prec::Unary } else { Prec::Atom },
-            );
+            let text = tokens.to_string();
+            let negative = text.starts_with('-');
+            let prec = if negative { Prec::Unary } else { Prec::Atom };
+            // `let mid: f64 = 0.5;` makes `0.5` an `f64` wherever it is printed.
+            if let (LitValue::Float(_), Ty::Float(fty @ (FloatTy::F64 | FloatTy::F32))) =
+                (lit.value, node.ty)
+                && !text.contains("f64")
+                && !text.contains("f32")
+            {
+                let magnitude = text.trim_start_matches('-').trim();
+                let zero = if magnitude.ends_with('.') { "0" } else { "" };
+                let suffix = if fty == FloatTy::F32 { "f32" } else { "f64" };
+                if let Ok(mut typed) = format!("{magnitude}{zero}_{suffix}").parse::<Literal>() {
+                    typed.set_span(node.span);
+                    return if negative {
+                        (quote!(-#typed), prec)
+                    } else {
+                        (quote!(#typed), prec)
+                    };
+                }
+            }
+            return (tokens.clone(), prec);
         }
         let tokens = match lit.value {
             LitValue::Bool(true) => quote!(true),
@@ -324,7 +360,13 @@ impl Emitter<'_> {
             Ty::Float(t) => t,
             _ => FloatTy::Lit,
         };
-        if !v.is_finite() {
+        // Finite as an `f64` may be infinite as an `f32`.
+        let finite = if fty == FloatTy::F32 {
+            (v as f32).is_finite()
+        } else {
+            v.is_finite()
+        };
+        if !finite {
             let t = if fty == FloatTy::F32 {
                 quote!(f32)
             } else {
@@ -376,7 +418,9 @@ impl Emitter<'_> {
             Ty::Float(_) => quote!(0.0),
             Ty::Int => quote!(0),
             Ty::Bool => quote!(false),
-            Ty::Unknown | Ty::Array(..) => quote!(::core::default::Default::default()),
+            Ty::Unknown | Ty::Other | Ty::Array(..) => {
+                quote!(::core::default::Default::default())
+            }
         }
     }
 }

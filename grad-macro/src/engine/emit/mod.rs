@@ -112,12 +112,7 @@ impl<'f> Emitter<'f> {
         let mut out = TokenStream::new();
         for nested in stmt.blocks() {
             nested.walk(&mut |s| {
-                let defined = match s {
-                    Stmt::Let(n) => vec![*n],
-                    Stmt::Branch(b) => b.outputs.clone(),
-                    _ => Vec::new(),
-                };
-                for n in defined {
+                for n in s.defines() {
                     if self.f.hoisted.contains(&n) {
                         let name = self.node_name(n);
                         let value = self.default_value(self.f.node(n).ty);
@@ -145,8 +140,12 @@ impl<'f> Emitter<'f> {
                 }
                 let name = self.node_name(*n);
                 let mut value = self.inline_value(*n);
-                // A row of a parameter is borrowed, not moved (`&xs[i]` of a `&[Vec<f64>]`).
+                // A row of a parameter is borrowed, not moved (`&xs[i]` of a `&[Vec<f64>]`);
+                // an array variable kept as it was is copied.
                 let node = self.f.node(*n);
+                if matches!(node.op, Op::ReadVar(_)) && node.ty.is_array() {
+                    value = quote!(#value.clone());
+                }
                 if node.op == Op::Index && node.ty.is_array() && self.f.param_rooted(node.args[0]) {
                     value = quote!(&#value);
                 }
@@ -199,8 +198,12 @@ impl<'f> Emitter<'f> {
                             let place = self.place(*v, path);
                             quote!(&mut #place)
                         }
-                        BufferArg::Discard(ty) => {
-                            let zero = self.default_value(*ty);
+                        BufferArg::Discard(arg) if self.f.node(*arg).ty.is_array() => {
+                            let (krate, value) = (&self.krate, self.expr(*arg));
+                            quote!(&mut #krate::zeros_like(&#value))
+                        }
+                        BufferArg::Discard(arg) => {
+                            let zero = self.default_value(self.f.node(*arg).ty);
                             quote!(&mut #zero)
                         }
                     })

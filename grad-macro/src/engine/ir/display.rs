@@ -219,6 +219,7 @@ fn ty_text(ty: Ty) -> &'static str {
         Ty::Int => "int",
         Ty::Bool => "bool",
         Ty::Unknown => "?",
+        Ty::Other => "other",
         Ty::Array(Elem::Float(_), 1) => "[float]",
         Ty::Array(Elem::Float(_), _) => "[[float]]",
         Ty::Array(Elem::Other, _) => "[?]",

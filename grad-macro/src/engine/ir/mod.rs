@@ -79,6 +79,9 @@ pub enum Ty {
     Bool,
     /// A type the macro cannot see (a constant, a call's result); never active.
     Unknown,
+    /// A type known to hold no float (`char`, strings, `None`, a struct passed as a
+    /// constant): never active, and no buffer when passed to a call.
+    Other,
     /// An array, slice or `Vec` of `rank` dimensions (1 or 2).
     Array(Elem, u8),
 }
@@ -101,6 +104,13 @@ impl Ty {
     /// Floats and arrays of floats: the values that can carry a derivative.
     pub fn float_shaped(self) -> bool {
         matches!(self, Ty::Float(_) | Ty::Array(Elem::Float(_), _))
+    }
+
+    /// Whether a callee's pullback has a buffer for an argument of this type: floats and
+    /// float arrays, and values whose type the macro cannot see, which are taken to be floats
+    /// (a wrong guess is rustc's argument-count error at the call, never a wrong derivative).
+    pub fn takes_buffer(self) -> bool {
+        self.float_shaped() || self == Ty::Unknown
     }
 
     /// `true` for arrays.
@@ -254,8 +264,9 @@ pub enum AssignOp {
 pub enum BufferArg {
     /// `&mut v` (or `&mut v[i]…`): accumulate into this variable.
     Var(VarId, Vec<NodeId>),
-    /// `&mut 0.0` of this type: the callee's contribution is discarded.
-    Discard(Ty),
+    /// Zeros shaped like this argument of the call (`&mut 0.0`, `&mut zeros_like(&w)`): the
+    /// callee's contribution is discarded.
+    Discard(NodeId),
 }
 
 /// A call of `path_pullback(args…, d_out, buffers…)`.
@@ -534,6 +545,14 @@ impl Block {
 }
 
 impl Stmt {
+    /// Visits this statement, then every statement nested in it, parents first.
+    pub fn walk<'a>(&'a self, visit: &mut impl FnMut(&'a Stmt)) {
+        visit(self);
+        for block in self.blocks() {
+            block.walk(visit);
+        }
+    }
+
     /// The blocks nested directly in this statement (arms, a loop's header and body).
     pub fn blocks(&self) -> Vec<&Block> {
         match self {

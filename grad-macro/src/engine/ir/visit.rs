@@ -170,6 +170,18 @@ impl Block {
     }
 }
 
+impl super::PullbackCall {
+    /// For each buffer, the argument it belongs to: the callee has a buffer for each
+    /// argument that [`super::Ty::takes_buffer`], in order.
+    pub fn owners(&self, f: &Function) -> Vec<NodeId> {
+        self.args
+            .iter()
+            .copied()
+            .filter(|&a| f.node(a).ty.takes_buffer())
+            .collect()
+    }
+}
+
 /// The selector node of a branch.
 pub fn selector(selector: &Selector) -> NodeId {
     match selector {
@@ -224,11 +236,6 @@ impl Bound {
             }
         });
         Bound(bound)
-    }
-
-    /// Whether `n` has a `Let`.
-    pub fn contains(&self, n: NodeId) -> bool {
-        self.0.contains(&n)
     }
 
     /// Whether `n` floats: not a leaf, and evaluated wherever it is used.

@@ -125,6 +125,19 @@ impl Lowerer<'_> {
         {
             return Some(self.typed_math(math, args, Some(named), c.span()));
         }
+        // `f64::from(x)`: a conversion, differentiated as `x as f64` is.
+        if func.qself.is_none()
+            && segments.len() == 2
+            && last == "from"
+            && let Some(named @ Ty::Float(_)) = scalar_named(&segments[0])
+            && let [value] = args[..]
+        {
+            let target = self
+                .b
+                .f
+                .intern(func.path.segments[0].ident.to_token_stream());
+            return Some(self.b.add(Op::Cast(target), vec![value], named, c.span()));
+        }
         if func.qself.is_none()
             && segments.len() == 2
             && let Some(float) = &self.float

@@ -85,7 +85,8 @@ impl Lowerer<'_> {
                 },
             },
             syn::Lit::Bool(b) => (LitValue::Bool(b.value), Ty::Bool),
-            _ => return self.constant(tokens, Ty::Unknown, span),
+            // Characters, strings, bytes: never floats.
+            _ => return self.constant(tokens, Ty::Other, span),
         };
         self.b.user_literal(value, tokens, ty, span)
     }
@@ -107,6 +108,9 @@ impl Lowerer<'_> {
             && let Some(value) = self.read(&super::syntax::name_of(ident), path.span())
         {
             return value;
+        }
+        if path.qself.is_none() && path.path.is_ident("None") {
+            return self.constant(path.to_token_stream(), Ty::Other, path.span());
         }
         // Constants are typed by the scalar type they hang off, if any (`f64::consts::PI`).
         let ty = path

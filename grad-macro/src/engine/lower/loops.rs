@@ -98,10 +98,12 @@ impl Lowerer<'_> {
         body: impl FnOnce(&mut Self, Option<NodeId>),
     ) {
         let ranged = ranged && matches!(kind, LoopKind::Range { .. });
+        let infinite = matches!(kind, LoopKind::Infinite);
         self.loops.push(Frame {
             label: label.map(|l| l.name.ident.to_string()),
             jumps: Vec::new(),
             value,
+            broken: false,
         });
         let index = ranged.then(|| {
             let k = u32::try_from(self.b.f.nodes.len()).unwrap_or(u32::MAX);
@@ -142,8 +144,15 @@ impl Lowerer<'_> {
         if let Some(trips) = trips {
             self.b.push(Stmt::Let(trips));
         }
+        let broken = frame.as_ref().is_none_or(|f| f.broken);
         for jump in frame.map(|f| f.jumps).unwrap_or_default() {
             self.land(jump, span);
+        }
+        // A `loop` no `break` leaves ends only by a `return` or a jump further out: what
+        // follows it is never reached from it.
+        if !broken && infinite {
+            let flag = self.interrupt_flag();
+            self.set_flag(flag, true);
         }
     }
 
@@ -225,6 +234,7 @@ impl Lowerer<'_> {
     /// `break`, `break 'label`, `break value`.
     pub(super) fn break_expr(&mut self, b: &syn::ExprBreak) -> Option<NodeId> {
         let target = self.target(b.label.as_ref(), b.span())?;
+        self.loops[target].broken = true;
         if let Some(value) = &b.expr {
             let v = self.value_or_diverge(value)?;
             match self.loops[target].value {

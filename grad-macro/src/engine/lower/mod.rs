@@ -64,6 +64,8 @@ struct Frame {
     jumps: Vec<Jump>,
     /// The variable `break value` writes, for `loop` used as an expression.
     value: Option<VarId>,
+    /// Some `break` leaves this loop (without one, a `loop` is left only by jumping past it).
+    broken: bool,
 }
 
 /// A `return`, or a `break`/`continue` to an enclosing loop, leaving the loop it is in.
@@ -130,6 +132,9 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Option
     let mut f = l.b.finish();
     f.ret = ret;
     types::settle(&mut f);
+    if types::mixes_types(&f) {
+        errors.left_to_rustc();
+    }
     Some(f)
 }
 
@@ -463,6 +468,17 @@ impl Lowerer<'_> {
             }
             return;
         };
+        // `let a: [f64; 0] = [];`: an empty literal has no element to type it by.
+        if let (syn::Expr::Array(empty), Some(fty)) = (init, syntax::float_array_of(&local.pat))
+            && empty.elems.is_empty()
+        {
+            let zero = self.b.float(0.0, fty, empty.span());
+            let len = self.b.f.intern(quote::quote!(0));
+            let ty = Ty::Float(fty).array_of();
+            let value = self.b.add(Op::Repeat(len), vec![zero], ty, empty.span());
+            self.bind_let(&ident, mutable, annotated, value, rest);
+            return;
+        }
         if let Some(value) = self.value_or_diverge(init) {
             self.bind_let(&ident, mutable, annotated, value, rest);
         }

@@ -199,6 +199,20 @@ pub fn binding_of(pat: &Pat) -> Result<LetBinding, ()> {
     }
 }
 
+/// The float type of the elements of a `let` annotated `[f64; N]` (or `[f32; N]`).
+pub fn float_array_of(pat: &Pat) -> Option<crate::engine::ir::FloatTy> {
+    let Pat::Type(t) = pat else {
+        return None;
+    };
+    let syn::Type::Array(a) = &*t.ty else {
+        return None;
+    };
+    match scalar_ty(&a.elem)? {
+        Ty::Float(f) => Some(f),
+        _ => None,
+    }
+}
+
 /// The patterns and values of `let (a, b) = (e1, e2);`, a tuple destructured into names
 /// (same arity, no `else`); `None` for any other `let`.
 pub fn tuple_let(local: &syn::Local) -> Option<(Vec<&Pat>, Vec<&Expr>)> {

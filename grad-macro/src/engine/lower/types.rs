@@ -105,6 +105,66 @@ fn derived(f: &Function, n: NodeId) -> Option<Ty> {
     })
 }
 
+/// Whether the body mixes types Rust never mixes, in an operation whose operand types the
+/// macro knows for certain: `f32` with `f64`, a float with an integer (`x * 2`,
+/// `x.powi(2.0)`, `x.max(0)`). rustc reports that at the user's line, in the user's own
+/// function; the generated functions are then stubs, so that it is not reported again for
+/// each copy of the expression. Types the macro guessed (a call's result, a variable's) never
+/// count, so correct code is never taken for wrong.
+pub fn mixes_types(f: &Function) -> bool {
+    let mut certain = vec![false; f.nodes.len()];
+    for (i, node) in f.nodes.iter().enumerate() {
+        let known = |k: usize| certain[node.args[k].index()];
+        let ty = |k: usize| f.node(node.args[k]).ty;
+        let wrong = match node.op {
+            Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Rem | Op::Cmp(_) => {
+                known(0) && known(1) && clash(ty(0), ty(1))
+            }
+            Op::Math(m) => (0..node.args.len()).any(|k| {
+                known(k)
+                    && if m.float_operand(k) {
+                        ty(k) == Ty::Int
+                            || (0..node.args.len())
+                                .any(|j| m.float_operand(j) && known(j) && clash(ty(k), ty(j)))
+                    } else {
+                        ty(k).is_float()
+                    }
+            }),
+            _ => false,
+        };
+        if wrong {
+            return true;
+        }
+        certain[i] = match node.op {
+            Op::Param(_) | Op::Lit(_) | Op::Cast(_) | Op::LoopIndex(_) | Op::Len => true,
+            Op::Const(_) => node.ty != Ty::Unknown,
+            Op::Neg
+            | Op::Add
+            | Op::Sub
+            | Op::Mul
+            | Op::Div
+            | Op::Rem
+            | Op::Math(_)
+            | Op::NoGrad
+            | Op::Index => (0..node.args.len()).all(known),
+            _ => false,
+        };
+    }
+    false
+}
+
+/// `f32` with `f64`, or a float with an integer.
+fn clash(a: Ty, b: Ty) -> bool {
+    use FloatTy::{F32, F64, Lit};
+    matches!(
+        (a, b),
+        (Ty::Float(F32), Ty::Float(F64))
+            | (Ty::Float(F64), Ty::Float(F32))
+            | (Ty::Float(F32 | F64 | Lit), Ty::Int)
+            | (Ty::Int, Ty::Float(F32 | F64 | Lit))
+    )
+}
+
 /// Moves `ty` up to `to` where `to` says more; `true` if it changed.
 fn refine(ty: &mut Ty, to: Ty) -> bool {
     let better = match (*ty, to) {

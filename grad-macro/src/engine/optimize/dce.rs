@@ -8,9 +8,8 @@
 //! (selector, bounds, exit condition). Dead lets, dead writes, dead branch outputs and
 //! branches or loops left empty are removed.
 
-use crate::engine::ir::{
-    Block, BufferArg, Function, LoopKind, NodeId, Op, Selector, Stmt, Ty, VarId, VarKind,
-};
+use crate::engine::ir::visit;
+use crate::engine::ir::{Block, BufferArg, Function, LoopKind, NodeId, Op, Stmt, VarId, VarKind};
 use std::collections::{HashMap, HashSet};
 
 /// Removes what cannot reach `f.ret`, the nodes in `nodes` or the variables in `vars`.
@@ -46,8 +45,9 @@ pub fn dce(f: &mut Function, nodes: &[NodeId], vars: &[VarId]) {
         }
         work = more.into_iter().map(Item::Node).collect();
     }
-    let types: Vec<Ty> = f.vars.iter().map(|v| v.ty).collect();
-    sweep(&mut f.body, &live, &types);
+    let mut body = std::mem::take(&mut f.body);
+    sweep(&mut body, &live, f);
+    f.body = body;
     f.hoisted.retain(|n| live.nodes.contains(n));
     f.pinned.retain(|n| live.nodes.contains(n));
 }
@@ -96,64 +96,31 @@ impl Live {
     }
 }
 
-fn selector_of(selector: &Selector) -> NodeId {
-    match selector {
-        Selector::If(c) | Selector::Match(c, _) => *c,
-    }
-}
-
 fn index(block: &Block, live: &mut Live) {
-    for stmt in &block.stmts {
-        match stmt {
-            Stmt::Decl(v, Some(x)) | Stmt::Assign(v, _, x) | Stmt::Push(v, x) => {
-                live.written.entry(*v).or_default().push(*x);
+    block.walk(&mut |stmt| match stmt {
+        Stmt::Branch(branch) => {
+            for (k, &out) in branch.outputs.iter().enumerate() {
+                let yields = branch.arms.iter().map(|a| a.yields[k]).collect();
+                live.phis
+                    .insert(out, (visit::selector(&branch.selector), yields));
             }
-            Stmt::Store(store) => {
-                let written = live.written.entry(store.var).or_default();
-                written.extend(store.path.iter().copied());
-                written.push(store.value);
-            }
-            Stmt::Branch(branch) => {
-                for (k, &out) in branch.outputs.iter().enumerate() {
-                    let yields = branch.arms.iter().map(|a| a.yields[k]).collect();
-                    live.phis
-                        .insert(out, (selector_of(&branch.selector), yields));
-                }
-            }
-            Stmt::Let(_)
-            | Stmt::Decl(_, None)
-            | Stmt::Pullback(_)
-            | Stmt::Effect(_)
-            | Stmt::Rewind(_)
-            | Stmt::Loop(_) => {}
         }
-        for nested in stmt.blocks() {
-            index(nested, live);
+        // A pullback is always live (and so are its operands).
+        Stmt::Pullback(_) => {}
+        _ => {
+            for v in stmt.writes() {
+                live.written.entry(v).or_default().extend(stmt.operands());
+            }
         }
-    }
+    });
 }
 
 fn always_live(block: &Block, work: &mut Vec<Item>) {
-    for stmt in &block.stmts {
-        match stmt {
-            Stmt::Pullback(call) => {
-                work.extend(call.args.iter().copied().map(Item::Node));
-                work.push(Item::Node(call.d_out));
-                for buffer in &call.buffers {
-                    if let crate::engine::ir::BufferArg::Var(_, path) = buffer {
-                        work.extend(path.iter().copied().map(Item::Node));
-                    }
-                }
-            }
-            Stmt::Effect(effect) => {
-                work.extend(effect.scope.iter().map(|(_, n)| Item::Node(*n)));
-            }
-            _ => {}
+    block.walk(&mut |stmt| {
+        if let Stmt::Pullback(_) | Stmt::Effect(_) = stmt {
+            work.extend(stmt.operands().into_iter().map(Item::Node));
         }
-        for nested in stmt.blocks() {
-            always_live(nested, work);
-        }
-    }
+    });
 }
 
 /// Whether a statement survives the sweep.
@@ -183,11 +150,8 @@ fn structure(block: &Block, live: &Live, out: &mut Vec<NodeId>) {
             continue;
         }
         match stmt {
-            Stmt::Branch(branch) => out.push(selector_of(&branch.selector)),
-            Stmt::Loop(l) => {
-                out.extend(l.control());
-                out.extend(l.exit);
-            }
+            Stmt::Branch(branch) => out.push(visit::selector(&branch.selector)),
+            Stmt::Loop(_) => out.extend(stmt.operands()),
             _ => {}
         }
         for nested in stmt.blocks() {
@@ -196,30 +160,27 @@ fn structure(block: &Block, live: &Live, out: &mut Vec<NodeId>) {
     }
 }
 
-fn sweep(block: &mut Block, live: &Live, types: &[Ty]) {
+fn sweep(block: &mut Block, live: &Live, f: &Function) {
     block.stmts.retain(|s| keeps(s, live));
     for stmt in &mut block.stmts {
         match stmt {
             Stmt::Loop(l) => {
                 if let LoopKind::While { header, .. } = &mut l.kind {
-                    sweep(header, live, types);
+                    sweep(header, live, f);
                 }
-                sweep(&mut l.body, live, types);
+                sweep(&mut l.body, live, f);
                 if l.trips.is_some_and(|t| !live.nodes.contains(&t)) {
                     l.trips = None;
                 }
             }
             // A buffer nothing reads any more is a scratch value: its declaration is gone.
             Stmt::Pullback(call) => {
-                for buffer in &mut call.buffers {
-                    if let BufferArg::Var(v, path) = buffer
+                let owners = call.owners(f);
+                for (buffer, owner) in call.buffers.iter_mut().zip(owners) {
+                    if let BufferArg::Var(v, _) = buffer
                         && !live.vars.contains(v)
                     {
-                        let mut ty = types[v.index()];
-                        for _ in path.iter() {
-                            ty = ty.element();
-                        }
-                        *buffer = BufferArg::Discard(ty);
+                        *buffer = BufferArg::Discard(owner);
                     }
                 }
             }
@@ -240,7 +201,7 @@ fn sweep(block: &mut Block, live: &Live, types: &[Ty]) {
                         k += 1;
                         keep[k - 1]
                     });
-                    sweep(&mut arm.block, live, types);
+                    sweep(&mut arm.block, live, f);
                 }
             }
             _ => {}

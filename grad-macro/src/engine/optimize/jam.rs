@@ -18,9 +18,7 @@
 //! the same iteration of `R` pops, last first; a value pushed once at the top of the body is
 //! then simply used where it was popped, and its tape disappears.
 
-use crate::engine::ir::{
-    Adapter, Block, BufferArg, Function, LoopKind, NodeId, Op, Selector, Stmt, VarId,
-};
+use crate::engine::ir::{Adapter, Block, Function, LoopKind, NodeId, Op, Stmt, VarId};
 use std::collections::HashSet;
 
 /// Jams each (forward loop index, reverse loop index) pair it can, in `f.body`, whose first
@@ -127,7 +125,7 @@ fn jammable(f: &Function, k: usize, sweep: usize, m: usize) -> bool {
     let mut changed = HashSet::new();
     let mut later = HashSet::new();
     for s in &stmts[k..sweep] {
-        walk_one(s, &mut |s| match s {
+        s.walk(&mut |s| match s {
             Stmt::Push(v, _) if pushed.contains(v) => {}
             Stmt::Assign(v, _, _) | Stmt::Decl(v, _) | Stmt::Push(v, _) | Stmt::Rewind(v) => {
                 changed.insert(*v);
@@ -191,51 +189,12 @@ fn forward_tapes(f: &mut Function, forward: &mut Block, reverse: &mut Block) -> 
     forwarded
 }
 
-/// Calls `visit` on `stmt` and every statement nested in it.
-fn walk_one<'a>(stmt: &'a Stmt, visit: &mut impl FnMut(&'a Stmt)) {
-    visit(stmt);
-    for nested in stmt.blocks() {
-        nested.walk(visit);
-    }
-}
-
-/// The nodes a statement refers to directly.
-fn operands(stmt: &Stmt) -> Vec<NodeId> {
-    match stmt {
-        Stmt::Let(_) | Stmt::Decl(_, None) | Stmt::Rewind(_) => Vec::new(),
-        Stmt::Decl(_, Some(x)) | Stmt::Assign(_, _, x) | Stmt::Push(_, x) => vec![*x],
-        Stmt::Store(s) => s.path.iter().copied().chain([s.value]).collect(),
-        Stmt::Branch(b) => {
-            let (Selector::If(c) | Selector::Match(c, _)) = &b.selector;
-            let mut out = vec![*c];
-            out.extend(b.arms.iter().flat_map(|a| a.yields.iter().copied()));
-            out
-        }
-        Stmt::Loop(l) => {
-            let mut out: Vec<NodeId> = l.exit.into_iter().chain(l.trips).collect();
-            out.extend(l.control());
-            out
-        }
-        Stmt::Pullback(call) => {
-            let mut out = call.args.clone();
-            out.push(call.d_out);
-            for b in &call.buffers {
-                if let BufferArg::Var(_, path) = b {
-                    out.extend(path.iter().copied());
-                }
-            }
-            out
-        }
-        Stmt::Effect(e) => e.scope.iter().map(|(_, n)| *n).collect(),
-    }
-}
-
 /// Every node `block` evaluates or refers to, through operands.
 fn referenced(f: &Function, block: &Block) -> HashSet<NodeId> {
     let mut seen = HashSet::new();
     let mut stack = Vec::new();
     block.walk(&mut |s| {
-        stack.extend(operands(s));
+        stack.extend(s.operands());
         if let Stmt::Let(n) = s {
             stack.push(*n);
         }
@@ -269,59 +228,9 @@ fn rename(f: &mut Function, block: &mut Block, from: NodeId, to: NodeId) {
             }
         }
     }
-    let swap = |x: &mut NodeId| {
+    block.rename_operands(&mut |x: &mut NodeId| {
         if *x == from {
             *x = to;
         }
-    };
-    rename_stmts(&mut block.stmts, &swap);
-}
-
-fn rename_stmts(stmts: &mut [Stmt], swap: &dyn Fn(&mut NodeId)) {
-    for s in stmts {
-        match s {
-            Stmt::Decl(_, Some(x)) | Stmt::Assign(_, _, x) | Stmt::Push(_, x) => swap(x),
-            Stmt::Store(store) => {
-                store.path.iter_mut().for_each(swap);
-                swap(&mut store.value);
-            }
-            Stmt::Branch(b) => {
-                let (Selector::If(c) | Selector::Match(c, _)) = &mut b.selector;
-                swap(c);
-                for arm in &mut b.arms {
-                    arm.yields.iter_mut().for_each(swap);
-                    rename_stmts(&mut arm.block.stmts, swap);
-                }
-            }
-            Stmt::Loop(l) => {
-                if let LoopKind::Range {
-                    start,
-                    end,
-                    adapters,
-                    ..
-                } = &mut l.kind
-                {
-                    swap(start);
-                    swap(end);
-                    for a in adapters {
-                        if let Adapter::StepBy(x) | Adapter::Take(x) = a {
-                            swap(x);
-                        }
-                    }
-                }
-                rename_stmts(&mut l.body.stmts, swap);
-            }
-            Stmt::Pullback(call) => {
-                call.args.iter_mut().for_each(swap);
-                swap(&mut call.d_out);
-                for b in &mut call.buffers {
-                    if let BufferArg::Var(_, path) = b {
-                        path.iter_mut().for_each(swap);
-                    }
-                }
-            }
-            Stmt::Effect(e) => e.scope.iter_mut().for_each(|(_, n)| swap(n)),
-            Stmt::Let(_) | Stmt::Decl(_, None) | Stmt::Rewind(_) => {}
-        }
-    }
+    });
 }

@@ -325,11 +325,11 @@ impl Rev<'_> {
         // An argument passed twice (`g(x, x)`) cannot lend its adjoint twice as `&mut`:
         // the repeat gets a buffer of its own, added in after the call.
         let mut repeats = Vec::new();
-        for &arg in &node.args {
+        for (&arg, &here) in node.args.iter().zip(&args) {
             let ty = self.p.node(arg).ty;
             // The callee has a buffer for every float-shaped parameter. An operand whose type
             // the macro cannot see (a constant) is taken to be a float.
-            if !(ty.float_shaped() || ty == Ty::Unknown) {
+            if !ty.takes_buffer() {
                 continue;
             }
             let target = if self.act.active(arg) {
@@ -338,7 +338,7 @@ impl Rev<'_> {
                 None
             };
             let Some((var, path)) = target else {
-                buffers.push(BufferArg::Discard(ty));
+                buffers.push(BufferArg::Discard(here));
                 continue;
             };
             // Any two places in one variable may alias (`g(w[i], w[j])`, `g(w[1], w[1])`).
@@ -779,8 +779,26 @@ impl Rev<'_> {
         if let Some(v) = self.cached(n) {
             return v;
         }
+        // `&a` is a view: taken again where it is needed, of the array as it was.
+        if node.op == Op::Ref {
+            let array = self.avail(node.args[0]);
+            return self.b.floating(Op::Ref, vec![array], node.ty, node.span);
+        }
         let home = self.homes.nodes[n.index()].clone();
         if home.loops.is_empty() {
+            // An array the forward sweep changes later is copied where it was read.
+            if node.ty.is_array()
+                && matches!(node.op, Op::ReadVar(_))
+                && home.bound
+                && self.homes.overwritten(self.p, n)
+            {
+                if home.depth > 1 {
+                    self.b.f.hoisted.insert(n);
+                } else {
+                    self.b.f.pinned.insert(n);
+                }
+                return n;
+            }
             // Outside loops a value is computed once: use it where it is. A condition or a
             // node without a `let` is printed where used, so what it reads must be visible.
             let keep =
@@ -931,11 +949,14 @@ impl Rev<'_> {
             return None;
         };
         let (start, end) = (self.p.int_lit(*start)?, self.p.int_lit(*end)?);
-        let mut trips = end - start + i128::from(*inclusive);
+        // Literal bounds can be anything up to `i128::MAX`: saturating, never overflowing.
+        let mut trips = end
+            .saturating_sub(start)
+            .saturating_add(i128::from(*inclusive));
         for adapter in adapters {
             if let Adapter::StepBy(k) = adapter {
                 let k = self.p.int_lit(*k)?.max(1);
-                trips = (trips + k - 1) / k;
+                trips = trips.max(0).saturating_add(k - 1) / k;
             }
         }
         u64::try_from(trips.max(0)).ok()
@@ -965,7 +986,9 @@ impl Rev<'_> {
             let (start, end, inclusive) = (*start, *end, *inclusive);
             let extra = i128::from(inclusive);
             match (self.p.int_lit(start), self.p.int_lit(end)) {
-                (Some(a), Some(b)) => known = known.saturating_mul((b - a + extra).max(0)),
+                (Some(a), Some(b)) => {
+                    known = known.saturating_mul(b.saturating_sub(a).saturating_add(extra).max(0))
+                }
                 (Some(0), None) if self.ready_before(end, top, 8) => {
                     sizes.push((end, None, inclusive));
                 }
@@ -981,9 +1004,19 @@ impl Rev<'_> {
         let single = sizes.len() == 1 && known == 1;
         let mut size = None;
         for (end, start, inclusive) in sizes {
+            // Bounds of any integer type, as a `usize` (0 where negative); the tape takes a
+            // single bound as it is.
+            let end = if single && start.is_none() && !inclusive {
+                end
+            } else {
+                self.as_len(end)
+            };
             let mut len = match start {
                 // A path, so that literal bounds are not of an ambiguous integer type.
-                Some(start) => self.int_call("usize::saturating_sub", vec![end, start]),
+                Some(start) => {
+                    let start = self.as_len(start);
+                    self.int_call("usize::saturating_sub", vec![end, start])
+                }
                 None => end,
             };
             if inclusive {
@@ -1011,12 +1044,27 @@ impl Rev<'_> {
         })
     }
 
-    /// `path(args)` on `usize`s.
+    /// `path(args)` on integers.
     fn int_call(&mut self, path: &str, args: Vec<NodeId>) -> NodeId {
-        let path: syn::Path = syn::parse_str(path).expect("a path");
-        let sym = self.b.f.intern(quote::quote!(#path));
+        let sym = self.b.f.intern(path.parse().unwrap_or_default());
         self.b
             .floating(Op::ConstCall(sym), args, Ty::Int, Span::call_site())
+    }
+
+    /// A loop bound of whatever integer type, as a `usize`: `usize::try_from(n).unwrap_or(0)`.
+    fn as_len(&mut self, n: NodeId) -> NodeId {
+        if self.p.int_lit(n).is_some() {
+            return n;
+        }
+        let converted = self.int_call("<usize as ::core::convert::TryFrom<_>>::try_from", vec![n]);
+        let zero = self.b.int(0, Span::call_site());
+        let unwrap = self.b.f.intern(quote::quote!(unwrap_or));
+        self.b.floating(
+            Op::Method(unwrap),
+            vec![converted, zero],
+            Ty::Int,
+            Span::call_site(),
+        )
     }
 
     /// Whether `n` can be evaluated ahead of the top-level statement `top`: a leaf, a value
