@@ -296,6 +296,47 @@ impl Op {
         matches!(self, Op::Cmp(_) | Op::Not | Op::And | Op::Or)
     }
 
+    /// How many operands the op takes, where that is fixed (passes index operands by
+    /// position, so the verifier checks it).
+    pub fn arity(self) -> Option<usize> {
+        Some(match self {
+            Op::Param(_)
+            | Op::Lit(_)
+            | Op::Const(_)
+            | Op::Undef
+            | Op::Phi(_)
+            | Op::ReadVar(_)
+            | Op::LoopIndex(_)
+            | Op::Pop(_) => 0,
+            Op::Neg
+            | Op::Not
+            | Op::Cast(_)
+            | Op::Field(_)
+            | Op::NoGrad
+            | Op::Len
+            | Op::Repeat(_)
+            | Op::Ref
+            | Op::Zeros
+            | Op::SumAll => 1,
+            Op::Add
+            | Op::Sub
+            | Op::Mul
+            | Op::Div
+            | Op::Rem
+            | Op::Cmp(_)
+            | Op::And
+            | Op::Or
+            | Op::Bit(_)
+            | Op::Index
+            | Op::VecRepeat => 2,
+            Op::Select => 3,
+            Op::Math(m) => m.arity(),
+            Op::Call(_) | Op::Jvp(_) | Op::ConstCall(_) | Op::Method(_) | Op::ArrayLit => {
+                return None;
+            }
+        })
+    }
+
     /// Ops printed at every use rather than bound: conditions, and `.len()`.
     pub fn is_cheap(self) -> bool {
         self.is_condition() || self == Op::Len

@@ -10,6 +10,14 @@ use std::collections::HashSet;
 
 /// Checks `f`; returns a description of the first violation.
 pub fn verify(f: &Function) -> Result<(), String> {
+    // Passes read operands by position: every node has the operands its op takes.
+    for (i, node) in f.nodes.iter().enumerate() {
+        let fixed = node.op.arity().is_none_or(|arity| node.args.len() == arity);
+        let receiver = !matches!(node.op, super::Op::Method(_)) || !node.args.is_empty();
+        if !fixed || !receiver {
+            return Err(format!("%{i} has {} operands", node.args.len()));
+        }
+    }
     let mut let_bound = HashSet::new();
     f.body.walk(&mut |stmt| {
         if let Stmt::Let(n) = stmt {
@@ -89,6 +97,7 @@ impl Verifier<'_> {
         match stmt {
             Stmt::Let(id) => {
                 let node = self.f.node(*id);
+
                 for &arg in &node.args {
                     if arg >= *id {
                         return Err(format!("%{} reads %{} defined after it", id.0, arg.0));
@@ -111,10 +120,14 @@ impl Verifier<'_> {
                 match &branch.selector {
                     Selector::If(c) | Selector::Match(c, _) => self.use_node(*c, "selector")?,
                 }
-                if let Selector::Match(_, pats) = &branch.selector
-                    && pats.len() != branch.arms.len()
-                {
-                    return Err("match with a pattern count unlike its arm count".into());
+                match &branch.selector {
+                    Selector::Match(_, pats) if pats.len() != branch.arms.len() => {
+                        return Err("match with a pattern count unlike its arm count".into());
+                    }
+                    Selector::If(_) if branch.arms.len() != 2 => {
+                        return Err(format!("`if` with {} arms", branch.arms.len()));
+                    }
+                    _ => {}
                 }
                 for arm in &branch.arms {
                     if arm.yields.len() != branch.outputs.len() {
@@ -279,5 +292,28 @@ mod tests {
         assert!(err.contains("out of scope"), "{err}");
         f.hoisted.insert(s);
         assert_eq!(verify(&f), Ok(()));
+    }
+
+    /// Passes index operands and arms by position: a node with the wrong operand count, or
+    /// an `if` without exactly two arms, is an internal error rather than a panic later.
+    #[test]
+    fn arities_and_arm_counts_are_checked() {
+        let mut b = Builder::new(Function::default());
+        let f64t = Ty::Float(FloatTy::F64);
+        let x = b.leaf(Op::Param(0), f64t, Span::call_site());
+        let bad = b.add(Op::Add, vec![x], f64t, Span::call_site());
+        let mut f = b.finish();
+        f.ret = Some(bad);
+        assert!(verify(&f).unwrap_err().contains("operands"));
+
+        let mut b = Builder::new(Function::default());
+        let c = b.bool(true, Span::call_site());
+        b.push(Stmt::Branch(Branch {
+            selector: Selector::If(c),
+            arms: vec![Arm::default(), Arm::default(), Arm::default()],
+            outputs: vec![],
+        }));
+        let f = b.finish();
+        assert!(verify(&f).unwrap_err().contains("arms"));
     }
 }
