@@ -355,7 +355,7 @@ pub fn analyze(item: &syn::ItemFn, errors: &mut Errors) -> Option<Signature> {
                         continue;
                     }
                 };
-                let Some(kind) = param_kind(&typed.ty, float, &mut refuse) else {
+                let Some(kind) = param_kind(&ident, &typed.ty, float, &mut refuse) else {
                     continue;
                 };
                 params.push(ParamInfo {
@@ -442,6 +442,7 @@ fn wild_name(sig: &syn::Signature, i: usize) -> String {
 }
 
 fn param_kind(
+    ident: &Ident,
     ty: &Type,
     float: Option<&Ident>,
     refuse: &mut dyn FnMut(&dyn quote::ToTokens, &str),
@@ -473,7 +474,11 @@ fn param_kind(
             None
         }
         Type::Reference(r) if matches!(scalar_ty(&r.elem), Some(Ty::Float(_))) => {
-            refuse(ty, "pass floats by value (`x: f64`), not by reference");
+            let by_value = format!(
+                "pass floats by value (`{ident}: {}`), not by reference",
+                r.elem.to_token_stream()
+            );
+            refuse(ty, &by_value);
             None
         }
         Type::ImplTrait(_) => {

@@ -162,6 +162,11 @@ impl<'f> Emitter<'f> {
                 let target = self.place(store.var, &store.path);
                 let value = self.expr(store.value);
                 match store.op {
+                    // A row's adjoint added into a row of an array's.
+                    AssignOp::Add if self.f.node(store.value).ty.is_array() => {
+                        let krate = &self.krate;
+                        quote!(#krate::accumulate(&mut #target, &#value);)
+                    }
                     AssignOp::Add => quote!(#target += #value;),
                     AssignOp::Set => quote!(#target = #value;),
                 }
@@ -269,6 +274,11 @@ impl<'f> Emitter<'f> {
                 quote!(#krate::Tape::with_capacity(#capacity))
             }
             (VarKind::Tape(_), None) => quote!(#krate::Tape::with_capacity(0)),
+            // From a parameter (maybe a reference) or another variable: a copy of its own.
+            (_, Some(x)) if var.ty.is_array() && self.borrowed(x) => {
+                let value = self.expr(x);
+                quote!(#value.clone())
+            }
             (_, Some(x)) => self.expr(x),
             (_, None) => self.default_value(var.ty),
         };
@@ -277,6 +287,12 @@ impl<'f> Emitter<'f> {
         } else {
             quote!(let #name = #value;)
         }
+    }
+
+    /// Whether the array `x` is storage of something else: a parameter, a variable, or a row
+    /// of one (not a literal or constructor that makes its own).
+    fn borrowed(&self, x: NodeId) -> bool {
+        self.f.param_rooted(x) || self.f.read_root(x).is_some()
     }
 
     fn assign(&self, v: VarId, op: AssignOp, x: NodeId) -> TokenStream {

@@ -61,6 +61,13 @@ impl Lowerer<'_> {
         }
         let base = self.value_or_diverge(&e.expr)?;
         let index = self.value_or_diverge(&e.index)?;
+        // A call's result is typed by its float arguments; indexed, it is an array of them
+        // (`polar(r, theta)[0]` of a callee returning `[f64; 2]`).
+        let called = self.b.f.node(base);
+        if matches!(called.op, Op::Call(_)) && called.ty.is_float() {
+            let ty = called.ty.array_of();
+            self.b.f.nodes[base.index()].ty = ty;
+        }
         let ty = self.b.f.node(base).ty.element();
         Some(self.b.add(Op::Index, vec![base, index], ty, e.span()))
     }

@@ -7,6 +7,17 @@ use proc_macro2::Span;
 use quote::ToTokens;
 use syn::spanned::Spanned;
 
+/// `f64`'s methods that answer a question about the value (`x.is_nan()`).
+const FLOAT_PREDICATES: &[&str] = &[
+    "is_nan",
+    "is_finite",
+    "is_infinite",
+    "is_normal",
+    "is_subnormal",
+    "is_sign_positive",
+    "is_sign_negative",
+];
+
 impl Lowerer<'_> {
     pub(super) fn method_call(&mut self, m: &syn::ExprMethodCall) -> Option<NodeId> {
         if super::loops::is_fold(m) {
@@ -22,6 +33,10 @@ impl Lowerer<'_> {
         let any_float = args.iter().any(|&a| self.b.f.node(a).ty.float_shaped());
         if name == "len" && args.len() == 1 {
             return Some(self.b.add(Op::Len, args, Ty::Int, m.span()));
+        }
+        // A float's predicates decide branches; they carry no derivative.
+        if receiver_ty.is_float() && args.len() == 1 && FLOAT_PREDICATES.contains(&name.as_str()) {
+            return Some(self.opaque_method(m, args, Ty::Bool));
         }
         match Math::from_name(&name) {
             // `n.max(3)`, `n.abs()`: the integer method of the same name.

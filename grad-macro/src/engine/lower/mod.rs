@@ -524,7 +524,10 @@ impl Lowerer<'_> {
             value = self.typed_literal(value, ty);
         }
         let ty = self.b.f.node(value).ty;
-        if mutable && (in_loop || ty.is_array()) {
+        // `let c = a;` (or `let r = g[0];`) of an array variable copies it: a variable of its
+        // own, which later writes into `a` leave alone.
+        let copy = ty.is_array() && self.b.f.read_root(value).is_some();
+        if (mutable && (in_loop || ty.is_array())) || copy {
             self.declare_var(&name, value, ty);
         } else {
             self.b.name(value, &name);

@@ -545,7 +545,13 @@ impl Rev<'_> {
             for _ in &path {
                 elem = elem.element();
             }
-            let zero = self.zero(elem, span);
+            let zero = if elem.is_array() {
+                // A row: zeros shaped like the row stored (`m[0] = [x, y]`).
+                let value = self.avail(store.value);
+                self.b.add(Op::Zeros, vec![value], elem, span)
+            } else {
+                self.zero(elem, span)
+            };
             self.b.push(Stmt::Store(Store {
                 var: dv,
                 path,
