@@ -28,6 +28,7 @@ mod kinks;
 mod loops;
 mod methods;
 mod network;
+mod outside;
 mod precision;
 mod pullback;
 mod vector;

@@ -237,12 +237,14 @@ impl Context<'_> {
 }
 
 /// Lints generated code cannot always avoid: a parameter only code the gradient does not
-/// need used, exact float comparisons that decide kinks (and the range test of `atan2`'s
+/// need used, a `let mut` whose writes the derivative does not need (dead code removed),
+/// exact float comparisons that decide kinks (and the range test of `atan2`'s
 /// rule), a pullback's buffers pushing its argument count past clippy's limit, and index loops
 /// (the form loops are differentiated in).
 fn allows() -> TokenStream {
     quote!(#[allow(
         unused_variables,
+        unused_mut,
         clippy::float_cmp,
         clippy::manual_range_contains,
         clippy::too_many_arguments,
