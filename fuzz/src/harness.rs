@@ -144,6 +144,29 @@ impl Report {
         }
     }
 
+    /// Reverse against forward: ⟨∇f, t⟩ from the gradient must be the jvp along `t`, to
+    /// rounding of the terms Σ |∂ⱼf · tⱼ| and of the oracle's own cancellation (`along` is
+    /// the oracle along `t`, for its magnitude). A cheap second check, on top of each against
+    /// the oracle: it needs no oracle's value to be on the function's path.
+    pub fn identity(&mut self, gradient: &[f64], t: &[f64], jvp: f64, along: D) {
+        let terms: Vec<f64> = gradient.iter().zip(t).map(|(g, t)| g * t).collect();
+        let dot: f64 = terms.iter().sum();
+        if !dot.is_finite() || !jvp.is_finite() {
+            // A NaN or infinite gradient entry has no inner product to speak of; the
+            // comparisons with the oracle judge it.
+            return;
+        }
+        self.comparisons += 1;
+        let size: f64 = terms.iter().map(|v| v.abs()).sum();
+        let tolerance = TOL * size.max(jvp.abs()).max(1.0) + CANCELLATION * along.magnitude();
+        if (dot - jvp).abs() > tolerance {
+            self.mismatches.push(format!(
+                "{}: ⟨gradient, t⟩ {dot:e} vs jvp {jvp:e} {}",
+                self.program, self.point
+            ));
+        }
+    }
+
     /// A derivative must agree with the oracle's to `TOL`, and `slack` more (see
     /// [`CANCELLATION`]); NaN only where the oracle's is.
     fn close(&mut self, ours: f64, oracle: f64, slack: f64, what: &str) {

@@ -12,6 +12,7 @@
 //! This file is plain `std` Rust: the build script of `grad-fuzz` includes it to generate the
 //! programs of the normal test run.
 
+use std::collections::BTreeSet;
 use std::fmt::Write;
 
 /// A small deterministic generator (`SplitMix64`).
@@ -84,6 +85,11 @@ pub struct Shape {
     pub vector: bool,
     /// Generic over `T: grad::Real` (then no arrays, no vector output, no calls).
     pub generic: bool,
+    /// A constant parameter `c: &Consts` (a struct the macro cannot see into), left out by
+    /// `wrt(...)`: its fields start accumulators.
+    pub consts: bool,
+    /// A parameter `rs: &[Vec<f64>]` of two rows of two (rows of their own length).
+    pub rows: bool,
 }
 
 impl Program {
@@ -98,7 +104,7 @@ impl Shape {
     /// The number of float inputs, flattened (`w` counts 3).
     #[must_use]
     pub fn inputs(&self) -> usize {
-        self.floats + if self.array { 3 } else { 0 }
+        self.floats + if self.array { 3 } else { 0 } + if self.rows { 4 } else { 0 }
     }
 }
 
@@ -113,7 +119,45 @@ pub struct Program {
     pub items: String,
     /// `fn check_<name>(r: &mut Rng, report: &mut Report)`.
     pub check: String,
+    /// The shapes it has that the generator tracks ([`SHAPES`]), for the counts per shape.
+    pub tags: BTreeSet<&'static str>,
 }
+
+/// The data-dependence shapes of loops (and the other shapes that once broke the macro) that
+/// the generator makes on purpose, by the tag each program records: the blind spot of an
+/// earlier generator was a variable updated after its last use in a loop body, which no
+/// program had.
+pub const SHAPES: &[&str] = &[
+    "carried: read before its update",
+    "carried: updated after its last use",
+    "carried: not used after the loop",
+    "carried: initialised from a constant",
+    "carried: initialised from a field",
+    "carried: initialised from another carried variable",
+    "carried: initialised from a value",
+    "carried: two or more coupled",
+    "carried: array",
+    "carried: through two loop levels",
+    "carried: in a while loop",
+    "carried: in a loop loop",
+    "exit: break",
+    "exit: continue",
+    "exit: return",
+    "guard: && with the carried variable on the left",
+    "guard: && with the carried variable on the right",
+    "guard: || with the carried variable on the left",
+    "guard: || with the carried variable on the right",
+    "typed constant local",
+    "path form on constants",
+    "bound: i8",
+    "bound: u16",
+    "bound: u32",
+    "bound: i64",
+    "bound: isize",
+    "bound: i32",
+    "parameter: &[Vec<f64>]",
+    "parameter: a struct left out by wrt",
+];
 
 /// Operations the printer knows how to print in every flavour.
 #[derive(Clone, Debug)]
@@ -132,6 +176,12 @@ enum E {
     Call(String, Vec<E>),
     NoGrad(Box<E>),
     SumMap(String, Box<E>),
+    /// `c.a`: a field of the constant struct parameter.
+    Field(&'static str),
+    /// `rs[i][j]`
+    Index2(String, Box<I>, Box<I>),
+    /// `f64::sin(0.47 + 0.3)`: a method in path form on unsuffixed literals.
+    PathConst(&'static str, f64, f64),
 }
 
 /// Integer expressions (indices, trip counts).
@@ -141,6 +191,25 @@ enum I {
     Lit(usize),
     Mod(Box<I>, usize),
     Add(Box<I>, usize),
+    /// `(n as i32)`
+    Cast(Box<I>, &'static str),
+}
+
+/// A condition of a guard: comparisons of floats or integers, joined by `&&`/`||`.
+#[derive(Clone, Debug)]
+enum Cond {
+    Float(E, &'static str, E),
+    Int(I, &'static str, usize),
+    And(Box<Cond>, Box<Cond>),
+    Or(Box<Cond>, Box<Cond>),
+}
+
+/// What a guard does.
+#[derive(Clone, Debug)]
+enum Exit {
+    Break,
+    Continue,
+    Return(Vec<E>),
 }
 
 #[derive(Clone, Debug)]
@@ -158,6 +227,17 @@ enum S {
     While(String, I, Vec<S>),
     Loop(String, I, Vec<S>),
     ForEach(String, String, Vec<S>),
+    /// `let v: f64 = 0.3;` (unsuffixed: the annotation is the type).
+    LetTyped(String, f64),
+    /// Statements in sequence, in the enclosing block.
+    Seq(Vec<S>),
+    /// `if cond { exit }`
+    Guard(Cond, Exit),
+    /// `let mut k: T = 0; while k < end { k += 1; … }` (`"while"`) or the same as `loop` with
+    /// a `break` (`"loop"`): the counter goes up first, so `continue` cannot skip it.
+    Counted(&'static str, String, &'static str, I, Vec<S>),
+    /// `for row in rs.iter() { … }`
+    ForRows(String, Vec<S>),
 }
 
 /// What the body may use at a point.
@@ -176,6 +256,12 @@ struct Scope {
     /// Functions that can be called (name, arity).
     helpers: Vec<(String, usize)>,
     generic: bool,
+    /// Integers of types other than `usize` (loop counters): read only through `as`.
+    counters: Vec<String>,
+    /// The constant struct parameter `c` exists.
+    consts: bool,
+    /// The rows parameter `rs` exists.
+    rows: bool,
 }
 
 /// The generator state for one program.
@@ -189,6 +275,8 @@ struct Gen<'r> {
     /// Whether `powi` may appear; helpers write powers as products instead, so that the
     /// programs calling them keep bits that are the same in every build (see `Check`).
     powi: bool,
+    /// The [`SHAPES`] made so far.
+    tags: BTreeSet<&'static str>,
 }
 
 const UNARY_SAFE: &[&str] = &[
@@ -285,7 +373,16 @@ impl Gen<'_> {
                 E::Index(a, Box::new(i))
             }
             7 if !s.ints.is_empty() => E::IntCast(Box::new(self.int_expr(s))),
+            7 if !s.counters.is_empty() => {
+                let k = s.counters[self.r.below(s.counters.len())].clone();
+                E::IntCast(Box::new(I::Var(k)))
+            }
             8 if self.r.chance(0.2) => E::Pi,
+            8 if s.consts => E::Field(["a", "b"][self.r.below(2)]),
+            9 if s.rows && self.r.chance(0.5) => {
+                let (i, j) = (self.index(s, 2), self.index(s, 2));
+                E::Index2("rs".into(), Box::new(i), Box::new(j))
+            }
             _ => E::Lit(self.lit()),
         }
     }
@@ -302,7 +399,7 @@ impl Gen<'_> {
 
     fn compound(&mut self, s: &Scope) -> E {
         let a = self.expr(s);
-        match self.r.below(22) {
+        match self.r.below(23) {
             0..=2 => {
                 let b = self.expr(s);
                 E::Bin(["+", "-", "*"][self.r.below(3)], Box::new(a), Box::new(b))
@@ -410,6 +507,14 @@ impl Gen<'_> {
             }
             // On dual numbers a generic `no_grad` is the identity: the oracle could not follow.
             19 if !s.generic => E::NoGrad(Box::new(a)),
+            21 if self.r.chance(0.3) => {
+                self.tags.insert("path form on constants");
+                let m = ["sin", "cos", "exp", "sqrt", "tanh"][self.r.below(5)];
+                // Both non-negative: `sqrt` stays in its domain.
+                let (x, y) = (self.lit().abs(), (self.lit().abs() * 10.0).round() / 100.0);
+                let value = E::PathConst(m, x, y);
+                E::Bin("*", Box::new(a), Box::new(value))
+            }
             20 if s.arrays.iter().any(|(_, len)| *len == 3) && !s.generic => {
                 let (w, _) = s
                     .arrays
@@ -512,6 +617,23 @@ impl Gen<'_> {
                 let (c, k, v) = (self.expr(s), E::Lit(self.lit()), self.expr(s));
                 S::Return(c, k, vec![v])
             }
+            13 if self.r.chance(0.5) => {
+                self.tags.insert("typed constant local");
+                let v = self.name("k");
+                s.values.push(v.clone());
+                S::LetTyped(v, self.lit())
+            }
+            14 | 15 if self.loops.len() < 2 && self.r.chance(0.5) => self.carried(s),
+            14 if s.rows && self.loops.len() < 2 => {
+                let row = self.name("row");
+                let mut inner = s.clone();
+                inner.arrays.push((row.clone(), 2));
+                self.loops.push(true);
+                let n = 1 + self.r.below(2);
+                let body = self.stmts(&mut inner, n);
+                self.loops.pop();
+                S::ForRows(row, body)
+            }
             14 | 15 if self.loops.len() < 2 && self.r.chance(if in_loop { 0.3 } else { 1.0 }) => {
                 self.looped(s)
             }
@@ -548,6 +670,266 @@ impl Gen<'_> {
                 S::Let(v, e)
             }
         }
+    }
+
+    /// A loop the way numeric code carries state through one: variables read, then updated
+    /// (after their last use, or with a read after the update), coupled to each other,
+    /// initialised from constants, fields, values or each other, maybe an array, maybe
+    /// carried through an inner loop too, maybe left early behind a `&&`/`||` guard; an
+    /// accumulator that the result reads, and carried variables it may not read at all.
+    fn carried(&mut self, s: &mut Scope) -> S {
+        let mut out = Vec::new();
+        let count = 1 + self.r.below(3);
+        let mut vars: Vec<String> = Vec::new();
+        for j in 0..count {
+            let v = self.name("c");
+            let init = match self.r.below(4) {
+                0 => {
+                    self.tags.insert("carried: initialised from a constant");
+                    E::Lit(self.lit())
+                }
+                1 if s.consts => {
+                    self.tags.insert("carried: initialised from a field");
+                    E::Field(["a", "b"][self.r.below(2)])
+                }
+                2 if j > 0 => {
+                    self.tags
+                        .insert("carried: initialised from another carried variable");
+                    E::Var(vars[self.r.below(j)].clone())
+                }
+                _ => {
+                    self.tags.insert("carried: initialised from a value");
+                    Self::bounded(self.expr(s))
+                }
+            };
+            out.push(S::LetMut(v.clone(), init));
+            vars.push(v);
+        }
+        if count > 1 {
+            self.tags.insert("carried: two or more coupled");
+        }
+        let acc = self.name("m");
+        let start = if s.consts && self.r.chance(0.3) {
+            self.tags.insert("carried: initialised from a field");
+            E::Field("b")
+        } else {
+            E::Lit(0.0)
+        };
+        out.push(S::LetMut(acc.clone(), start));
+        let array = (!s.generic && self.r.chance(0.3)).then(|| {
+            self.tags.insert("carried: array");
+            let a = self.name("a");
+            out.push(S::LetArray(a.clone()));
+            a
+        });
+
+        // The loop and its counter: a `for` index (usize, or of another type, read only as a
+        // float), or the counter of a `while`/`loop`.
+        let end = I::Lit(2 + self.r.below(3));
+        let end = if s.ints.contains(&"n".to_owned()) && self.r.chance(0.5) {
+            I::Add(Box::new(I::Var("n".into())), 1)
+        } else {
+            end
+        };
+        let widths = ["i8", "u16", "u32", "i64", "isize", "i32"];
+        let kind = self.r.below(4);
+        let counter = self.name(if kind == 0 { "i" } else { "k" });
+        let mut inner = s.clone();
+        inner.values.extend(vars.iter().cloned());
+        let (typed, counter_usize) = if kind == 0 && self.r.chance(0.6) {
+            (None, true)
+        } else {
+            let t = widths[self.r.below(widths.len())];
+            self.tags.insert(match t {
+                "i8" => "bound: i8",
+                "u16" => "bound: u16",
+                "u32" => "bound: u32",
+                "i64" => "bound: i64",
+                "isize" => "bound: isize",
+                _ => "bound: i32",
+            });
+            (Some(t), false)
+        };
+        if counter_usize {
+            inner.ints.push(counter.clone());
+        } else {
+            inner.counters.push(counter.clone());
+        }
+        self.loops.push(true);
+        let mut body = Vec::new();
+        // Reads of every carried variable before its update.
+        self.tags.insert("carried: read before its update");
+        let mut read = E::Lit(0.0);
+        for v in &vars {
+            let term = E::Bin(
+                "*",
+                Box::new(E::Var(v.clone())),
+                Box::new(self.expr(&inner)),
+            );
+            read = E::Bin("+", Box::new(read), Box::new(Self::bounded(term)));
+        }
+        body.push(S::Assign(acc.clone(), "+=", read));
+        if self.r.chance(0.45) {
+            body.push(self.guard(&inner, &vars, &counter));
+        }
+        // The same state carried through an inner loop as well.
+        if self.loops.len() < 2 && self.r.chance(0.3) {
+            self.tags.insert("carried: through two loop levels");
+            let v = vars[self.r.below(vars.len())].clone();
+            let j = self.name("j");
+            let mut nested = inner.clone();
+            nested.ints.push(j.clone());
+            self.loops.push(true);
+            let step = Self::bounded(self.expr(&nested));
+            let term = Self::bounded(E::Bin(
+                "*",
+                Box::new(E::Var(v.clone())),
+                Box::new(self.expr(&nested)),
+            ));
+            self.loops.pop();
+            body.push(S::For(
+                j,
+                I::Lit(0),
+                I::Lit(1 + self.r.below(3)),
+                "",
+                vec![
+                    S::Assign(acc.clone(), "+=", term),
+                    S::Assign(v.clone(), "=", Self::contract(E::Var(v), step)),
+                ],
+            ));
+        }
+        // Updates, each variable maybe from the next one (coupled).
+        for (k, v) in vars.iter().enumerate() {
+            let other = vars.get((k + 1) % count).filter(|_| count > 1).cloned();
+            let e = self.expr(&inner);
+            let update = match (self.r.below(3), other) {
+                (0, Some(o)) => S::Assign(
+                    v.clone(),
+                    "+=",
+                    E::Bin(
+                        "*",
+                        Box::new(Self::bounded(E::Var(o))),
+                        Box::new(E::Lit(0.3)),
+                    ),
+                ),
+                (1, _) => S::Assign(v.clone(), "=", Self::contract(E::Var(v.clone()), e)),
+                (_, Some(o)) => S::Assign(v.clone(), "=", Self::contract(E::Var(o), e)),
+                (_, None) => S::Assign(
+                    v.clone(),
+                    "+=",
+                    E::Bin("*", Box::new(Self::bounded(e)), Box::new(E::Lit(0.25))),
+                ),
+            };
+            body.push(update);
+        }
+        if let Some(a) = &array {
+            let (i, j) = if counter_usize {
+                (
+                    I::Mod(Box::new(I::Var(counter.clone())), 4),
+                    I::Mod(Box::new(I::Add(Box::new(I::Var(counter.clone())), 1)), 4),
+                )
+            } else {
+                (I::Lit(self.r.below(4)), I::Lit(self.r.below(4)))
+            };
+            let v = E::Var(vars[0].clone());
+            let value = Self::contract(E::Index(a.clone(), Box::new(i)), v);
+            body.push(S::Store(a.clone(), j, "=", value));
+        }
+        // A read after the updates, or none: the updates come after their last use.
+        if self.r.chance(0.4) {
+            let v = vars[self.r.below(count)].clone();
+            body.push(S::Assign(acc.clone(), "+=", Self::bounded(E::Var(v))));
+        } else {
+            self.tags.insert("carried: updated after its last use");
+        }
+        self.loops.pop();
+        let looped = match (kind, typed) {
+            (0, None) => S::For(counter, I::Lit(0), end, "", body),
+            (0, Some(t)) => S::For(counter, I::Lit(0), I::Cast(Box::new(end), t), "", body),
+            (1 | 2, t) => {
+                self.tags.insert("carried: in a while loop");
+                S::Counted("while", counter, t.unwrap_or("usize"), end, body)
+            }
+            (_, t) => {
+                self.tags.insert("carried: in a loop loop");
+                S::Counted("loop", counter, t.unwrap_or("usize"), end, body)
+            }
+        };
+        out.push(looped);
+        // The result reads the accumulator and the array, and maybe the carried variables.
+        s.muts.push(acc);
+        if let Some(a) = array {
+            s.arrays.push((a, 4));
+        }
+        if self.r.chance(0.5) {
+            s.muts.extend(vars);
+        } else {
+            self.tags.insert("carried: not used after the loop");
+        }
+        S::Seq(out)
+    }
+
+    /// `(a * b).sin() * 0.9`: a step that keeps a recurrence bounded.
+    fn contract(a: E, b: E) -> E {
+        let product = E::Bin(
+            "+",
+            Box::new(E::Bin("*", Box::new(a), Box::new(E::Lit(0.7)))),
+            Box::new(b),
+        );
+        E::Bin(
+            "*",
+            Box::new(E::Method("sin", Box::new(product), vec![])),
+            Box::new(E::Lit(0.9)),
+        )
+    }
+
+    /// `if cond { break | continue | return … }`, the condition a comparison of a carried
+    /// variable joined by `&&` or `||` to one of the counter, the variable on either side.
+    fn guard(&mut self, s: &Scope, vars: &[String], counter: &str) -> S {
+        let v = vars[self.r.below(vars.len())].clone();
+        let carried = Cond::Float(
+            E::Var(v),
+            [">", "<", ">=", "<="][self.r.below(4)],
+            E::Lit(self.lit() * 0.5),
+        );
+        let other = Cond::Int(
+            I::Var(counter.to_owned()),
+            [">=", "==", ">", "<"][self.r.below(4)],
+            self.r.below(3),
+        );
+        let and = self.r.chance(0.5);
+        let left = self.r.chance(0.5);
+        self.tags.insert(match (and, left) {
+            (true, true) => "guard: && with the carried variable on the left",
+            (true, false) => "guard: && with the carried variable on the right",
+            (false, true) => "guard: || with the carried variable on the left",
+            (false, false) => "guard: || with the carried variable on the right",
+        });
+        let (a, b) = if left {
+            (carried, other)
+        } else {
+            (other, carried)
+        };
+        let cond = if and {
+            Cond::And(Box::new(a), Box::new(b))
+        } else {
+            Cond::Or(Box::new(a), Box::new(b))
+        };
+        let exit = match self.r.below(3) {
+            0 => {
+                self.tags.insert("exit: break");
+                Exit::Break
+            }
+            1 => {
+                self.tags.insert("exit: continue");
+                Exit::Continue
+            }
+            _ => {
+                self.tags.insert("exit: return");
+                Exit::Return(vec![self.expr(s)])
+            }
+        };
+        S::Guard(cond, exit)
     }
 
     fn looped(&mut self, s: &mut Scope) -> S {
@@ -640,6 +1022,24 @@ impl Printer {
             I::Lit(k) => k.to_string(),
             I::Mod(a, m) => format!("({} % {m})", Self::int(a)),
             I::Add(a, k) => format!("({} + {k})", Self::int(a)),
+            I::Cast(a, t) => format!("({} as {t})", Self::int(a)),
+        }
+    }
+
+    fn cond(&self, c: &Cond) -> String {
+        match c {
+            Cond::Float(a, op, b) => format!("{} {op} {}", self.expr(a), self.expr(b)),
+            Cond::Int(i, op, k) => format!("{} {op} {k}", Self::int(i)),
+            Cond::And(a, b) => format!("({} && {})", self.cond(a), self.cond(b)),
+            Cond::Or(a, b) => format!("({} || {})", self.cond(a), self.cond(b)),
+        }
+    }
+
+    /// A literal as the user writes it when a type annotation or a path says its type.
+    fn untyped(&self, v: f64) -> String {
+        match self.flavor {
+            Flavor::Plain => format!("{v:?}"),
+            _ => self.lit(v),
         }
     }
 
@@ -706,6 +1106,20 @@ impl Printer {
                     "f64"
                 };
                 format!("{w}.iter().map(|&q| q * {}).sum::<{t}>()", self.expr(a))
+            }
+            E::Field(f) => match self.flavor {
+                Flavor::Plain => format!("c.{f}"),
+                Flavor::Dual => format!("D::constant(c.{f})"),
+                Flavor::Generic => format!("T::from_f64(c.{f})"),
+            },
+            E::Index2(a, i, j) => format!("{a}[{}][{}]", Self::int(i), Self::int(j)),
+            E::PathConst(m, a, b) => {
+                let ty = match self.flavor {
+                    Flavor::Plain => "f64",
+                    Flavor::Dual => "D",
+                    Flavor::Generic => "T",
+                };
+                format!("{ty}::{m}({} + {})", self.untyped(*a), self.untyped(*b))
             }
         }
     }
@@ -807,6 +1221,51 @@ impl Printer {
                 self.stmts(body, indent + 1, out);
                 let _ = writeln!(out, "{pad}}}");
             }
+            S::LetTyped(v, x) => {
+                let ty = match self.flavor {
+                    Flavor::Plain => "f64",
+                    Flavor::Dual => "D",
+                    Flavor::Generic => "T",
+                };
+                let _ = writeln!(out, "{pad}let {v}: {ty} = {};", self.untyped(*x));
+            }
+            S::Seq(stmts) => self.stmts(stmts, indent, out),
+            S::Guard(c, exit) => {
+                let exit = match exit {
+                    Exit::Break => "break;".to_owned(),
+                    Exit::Continue => "continue;".to_owned(),
+                    Exit::Return(values) => {
+                        let values: Vec<String> = values.iter().map(|v| self.expr(v)).collect();
+                        if values.len() == 1 {
+                            format!("return {};", values[0])
+                        } else {
+                            format!("return [{}];", values.join(", "))
+                        }
+                    }
+                };
+                let _ = writeln!(out, "{pad}if {} {{\n{pad}    {exit}\n{pad}}}", self.cond(c));
+            }
+            S::Counted(kind, k, ty, end, body) => {
+                let end = Self::int(end);
+                let _ = writeln!(out, "{pad}let mut {k}: {ty} = 0;");
+                if *kind == "while" {
+                    let _ = writeln!(out, "{pad}while {k} < ({end} as {ty}) {{");
+                } else {
+                    let _ = writeln!(out, "{pad}loop {{");
+                    let _ = writeln!(
+                        out,
+                        "{pad}    if {k} >= ({end} as {ty}) {{\n{pad}        break;\n{pad}    }}"
+                    );
+                }
+                let _ = writeln!(out, "{pad}    {k} += 1;");
+                self.stmts(body, indent + 1, out);
+                let _ = writeln!(out, "{pad}}}");
+            }
+            S::ForRows(row, body) => {
+                let _ = writeln!(out, "{pad}for {row} in rs.iter() {{");
+                self.stmts(body, indent + 1, out);
+                let _ = writeln!(out, "{pad}}}");
+            }
         }
     }
 }
@@ -823,6 +1282,8 @@ pub fn helper(r: &mut Rng, name: &str) -> Program {
             array: false,
             vector: false,
             generic: false,
+            consts: false,
+            rows: false,
         },
         &[],
         false,
@@ -833,12 +1294,16 @@ pub fn helper(r: &mut Rng, name: &str) -> Program {
 #[must_use]
 pub fn random_shape(r: &mut Rng) -> Shape {
     let generic = r.chance(0.2);
+    let vector = !generic && r.chance(0.15);
     Shape {
         floats: 1 + r.below(3),
         int: r.chance(0.6),
         array: !generic && r.chance(0.4),
-        vector: !generic && r.chance(0.15),
+        vector,
         generic,
+        consts: r.chance(0.25),
+        // A Jacobian needs the length of every column in its type.
+        rows: !generic && !vector && r.chance(0.2),
     }
 }
 
@@ -856,11 +1321,20 @@ fn build(r: &mut Rng, name: &str, shape: Shape, helpers: &[String], powi: bool) 
         depth: 0,
         loops: Vec::new(),
         powi,
+        tags: BTreeSet::new(),
     };
     let mut scope = Scope {
         generic: shape.generic,
+        consts: shape.consts,
+        rows: shape.rows,
         ..Scope::default()
     };
+    if shape.consts {
+        g.tags.insert("parameter: a struct left out by wrt");
+    }
+    if shape.rows {
+        g.tags.insert("parameter: &[Vec<f64>]");
+    }
     for k in 0..shape.floats {
         scope.values.push(format!("x{k}"));
     }
@@ -918,6 +1392,25 @@ fn build(r: &mut Rng, name: &str, shape: Shape, helpers: &[String], powi: bool) 
         if shape.array {
             params.push(format!("w: &[{float}; 3]"));
         }
+        if shape.consts {
+            params.push("c: &Consts".into());
+        }
+        if shape.rows {
+            params.push(format!("rs: &[Vec<{float}>]"));
+        }
+        // With a constant struct, `wrt` names every float parameter.
+        let mut wrt: Vec<String> = (0..shape.floats).map(|k| format!("x{k}")).collect();
+        if shape.array {
+            wrt.push("w".into());
+        }
+        if shape.rows {
+            wrt.push("rs".into());
+        }
+        let wrt = if shape.consts {
+            format!(", wrt({})", wrt.join(", "))
+        } else {
+            String::new()
+        };
         let ret = if shape.vector {
             format!("[{float}; 2]")
         } else {
@@ -929,9 +1422,9 @@ fn build(r: &mut Rng, name: &str, shape: Shape, helpers: &[String], powi: bool) 
             ""
         };
         let attr = match flavor {
-            Flavor::Plain => "#[grad::derive_grad(jvp)]\n",
-            Flavor::Generic => "#[grad::derive_grad(jvp, hessian)]\n",
-            Flavor::Dual => "",
+            Flavor::Plain => format!("#[grad::derive_grad(jvp{wrt})]\n"),
+            Flavor::Generic => format!("#[grad::derive_grad(jvp, hessian{wrt})]\n"),
+            Flavor::Dual => String::new(),
         };
         let _ = writeln!(
             items,
@@ -955,6 +1448,7 @@ fn build(r: &mut Rng, name: &str, shape: Shape, helpers: &[String], powi: bool) 
         shape,
         items,
         check,
+        tags: g.tags,
     }
 }
 
@@ -974,6 +1468,14 @@ fn vector_returns(body: Vec<S>) -> Vec<S> {
             S::While(k, e, body) => S::While(k, e, nested(body)),
             S::Loop(k, e, body) => S::Loop(k, e, nested(body)),
             S::ForEach(v, w, body) => S::ForEach(v, w, nested(body)),
+            S::Guard(c, Exit::Return(mut v)) => {
+                let second = E::Method("sin", Box::new(v[0].clone()), vec![]);
+                v.push(second);
+                S::Guard(c, Exit::Return(v))
+            }
+            S::Seq(body) => S::Seq(nested(body)),
+            S::Counted(kind, k, t, e, body) => S::Counted(kind, k, t, e, nested(body)),
+            S::ForRows(row, body) => S::ForRows(row, nested(body)),
             other => other,
         })
         .collect()
@@ -1017,12 +1519,33 @@ fn check_code(name: &str, shape: &Shape) -> String {
         args_plain.push(array_arg);
         args_dual.push(array_dual);
     }
+    if shape.consts {
+        args_plain.push("&CONSTS".into());
+        args_dual.push("&CONSTS".into());
+    }
+    let rows = |f: &dyn Fn(usize) -> String| {
+        let b = shape.floats + if shape.array { 3 } else { 0 };
+        format!(
+            "&[vec![{}, {}], vec![{}, {}]]",
+            f(b),
+            f(b + 1),
+            f(b + 2),
+            f(b + 3)
+        )
+    };
+    if shape.rows {
+        args_plain.push(rows(&|k| format!("x[{k}]")));
+        args_dual.push(rows(&|k| format!("seed(x[{k}], dir[{k}])")));
+    }
     let plain = args_plain.join(", ");
     let dual = args_dual.join(", ");
     let mut jvp_args = args_plain.clone();
     jvp_args.extend(tangents);
     if shape.array {
         jvp_args.push(array_t);
+    }
+    if shape.rows {
+        jvp_args.push(rows(&|k| format!("t[{k}]")));
     }
     let jvp = jvp_args.join(", ");
     let dual_fn = if shape.generic {
@@ -1047,7 +1570,8 @@ fn check_code(name: &str, shape: &Shape) -> String {
              for i in 0..2 {{ report.dual(jacobian[i][j], column[i], plain[i], \"jacobian\"); }}\n        }}\n        \
              let t = direction(r, {inputs});\n        let (v, jt) = {name}_jvp({jvp});\n        \
              report.bits(&plain, &v);\n        let along = dual_at(&t);\n        \
-             for i in 0..2 {{ report.dual(jt[i], along[i], plain[i], \"jvp\"); }}"
+             for i in 0..2 {{ report.dual(jt[i], along[i], plain[i], \"jvp\"); }}\n        \
+             for i in 0..2 {{ report.identity(&jacobian[i], &t, jt[i], along[i]); }}"
         );
     } else {
         let _ = writeln!(
@@ -1056,13 +1580,15 @@ fn check_code(name: &str, shape: &Shape) -> String {
              let g: Vec<f64> = {flatten};\n        \
              for j in 0..{inputs} {{ report.dual(g[j], dual_at(&unit({inputs}, j)), plain, \"gradient\"); }}\n        \
              let t = direction(r, {inputs});\n        let (v, d) = {name}_jvp({jvp});\n        \
-             report.bits(&[plain], &[v]);\n        report.dual(d, dual_at(&t), plain, \"jvp\");"
+             report.bits(&[plain], &[v]);\n        report.dual(d, dual_at(&t), plain, \"jvp\");\n        \
+             report.identity(&g, &t, d, dual_at(&t));"
         );
     }
     if shape.generic {
         let grad_dual = (0..shape.floats)
             .map(|k| format!("seed(x[{k}], dir[{k}])"))
             .chain(shape.int.then(|| "n".to_owned()))
+            .chain(shape.consts.then(|| "&CONSTS".to_owned()))
             .collect::<Vec<_>>()
             .join(", ");
         let flat_dual = flatten_gradient_dual(shape);
@@ -1084,7 +1610,7 @@ fn check_code(name: &str, shape: &Shape) -> String {
 
 /// `g` (a bare gradient or a tuple, arrays inside) flattened into a `Vec<f64>`.
 fn flatten_gradient(shape: &Shape) -> String {
-    let parts = shape.floats + usize::from(shape.array);
+    let parts = shape.floats + usize::from(shape.array) + usize::from(shape.rows);
     let mut items = Vec::new();
     for k in 0..shape.floats {
         items.push(if parts == 1 {
@@ -1101,6 +1627,14 @@ fn flatten_gradient(shape: &Shape) -> String {
         };
         items.extend((0..3).map(|i| format!("{a}[{i}]")));
     }
+    if shape.rows {
+        let a = if parts == 1 {
+            "g".to_owned()
+        } else {
+            format!("g.{}", parts - 1)
+        };
+        items.extend(["[0][0]", "[0][1]", "[1][0]", "[1][1]"].map(|i| format!("{a}{i}")));
+    }
     format!("vec![{}]", items.join(", "))
 }
 
@@ -1116,6 +1650,9 @@ fn flatten_gradient_dual(shape: &Shape) -> String {
         .collect();
     format!("vec![{}]", items.join(", "))
 }
+
+/// What every batch defines first: the constant struct some programs take.
+pub const PRELUDE: &str = "/// Data held beside the parameters, left out by `wrt`.\npub struct Consts {\n    pub a: f64,\n    pub b: f64,\n}\n\npub const CONSTS: Consts = Consts { a: 0.7, b: -0.4 };\n\n";
 
 /// How many helpers a batch has (`{prefix}h0`…), which its programs may call.
 pub const HELPERS: usize = 3;
@@ -1137,7 +1674,7 @@ pub fn programs(seed: u64, count: usize, prefix: &str) -> Vec<Program> {
 /// A batch of programs ([`programs`]): the source of one module, and the list of its checks.
 #[must_use]
 pub fn batch(seed: u64, count: usize, prefix: &str) -> (String, Vec<Check>) {
-    let mut source = String::new();
+    let mut source = String::from(PRELUDE);
     let mut checks = Vec::new();
     for p in programs(seed, count, prefix) {
         source.push_str(&p.items);

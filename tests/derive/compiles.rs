@@ -301,3 +301,33 @@ pub fn empty_array_local(x: f64) -> f64 {
 fn an_empty_array_local() {
     assert_eq!(empty_array_local_grad(2.0), (2.0, 1.0));
 }
+
+#[derive_grad]
+pub fn array_declared_after_an_early_return(x: f64, n: usize) -> f64 {
+    for i in 0..n {
+        if x > 5.0 + i as f64 {
+            return x;
+        }
+    }
+    let mut a = [x, 0.5];
+    let mut c = x;
+    for _ in 0..3 {
+        c = (if c > a[1] { c * x } else { c + a[0] }).sin();
+    }
+    c
+}
+
+/// Found by the loop-shape generator: the array lives in the arm after the early return,
+/// which the reverse sweep replays as another block; reading it again there was an internal
+/// error ("reads … before its declaration").
+#[test]
+fn an_array_declared_after_an_early_return_is_read_in_a_later_loop() {
+    for x in [0.3, 7.0] {
+        let f = |x| array_declared_after_an_early_return(x, 2);
+        close(
+            array_declared_after_an_early_return_grad(x, 2).1,
+            slope(f, x),
+            "arm array",
+        );
+    }
+}

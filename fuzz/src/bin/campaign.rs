@@ -34,12 +34,13 @@ fn main() {
             arg(2),
             arg(3).parse().unwrap_or(1000),
         ),
-        "teeth" => teeth(arg(1)),
+        "teeth" => teeth(arg(1), arg(2)),
+        "shapes" => shapes(arg(1).parse().unwrap_or(1), arg(2).parse().unwrap_or(1000)),
         "panics" => panics(arg(1).parse().unwrap_or(60), arg(2).parse().unwrap_or(0)),
         "scale" => scale(arg(1).parse().unwrap_or(usize::MAX)),
         _ => {
             eprintln!(
-                "usage: campaign differential FIRST..LAST PROGRAMS [--release] | show SEED NAME [PROGRAMS] | teeth PROGRAMS | panics SECONDS [SEED] | scale [MAX_BUILT_OPS]"
+                "usage: campaign differential FIRST..LAST PROGRAMS [--release] | show SEED NAME [PROGRAMS] | shapes SEED PROGRAMS | teeth PROGRAMS [BUG] | panics SECONDS [SEED] | scale [MAX_BUILT_OPS]"
             );
             std::process::exit(2);
         }
@@ -160,6 +161,27 @@ fn differential(seeds: &str, programs: &str, release: bool) {
         },
         start.elapsed()
     );
+    // A campaign that found something fails, so that a script (or CI) cannot miss it.
+    if mismatches > 0 || differ > 0 {
+        std::process::exit(1);
+    }
+}
+
+/// How many of `count` programs of `seed` have each tracked shape ([`program::SHAPES`]);
+/// fails if one has none.
+fn shapes(seed: u64, count: usize) {
+    let programs = program::programs(seed, count, "");
+    let programs = &programs[program::HELPERS..];
+    let mut missing = 0;
+    for &shape in program::SHAPES {
+        let n = programs.iter().filter(|p| p.tags.contains(shape)).count();
+        missing += usize::from(n == 0);
+        println!("{n:>6}  {shape}");
+    }
+    println!("in {} programs of seed {seed}", programs.len());
+    if missing > 0 {
+        std::process::exit(1);
+    }
 }
 
 fn show(seed: u64, name: &str, count: usize) {
@@ -168,6 +190,9 @@ fn show(seed: u64, name: &str, count: usize) {
         eprintln!("seed {seed} has no program {name} among {count}");
         std::process::exit(2);
     };
+    if target.shape.consts {
+        println!("{}", program::PRELUDE);
+    }
     for helper in programs.iter().take(program::HELPERS) {
         if target.calls(&helper.name) {
             println!("{}", helper.items);
@@ -176,10 +201,15 @@ fn show(seed: u64, name: &str, count: usize) {
     println!("{}", target.items);
 }
 
-fn teeth(programs: &str) {
+fn teeth(programs: &str, only: &str) {
     let programs = if programs.is_empty() { "300" } else { programs };
-    for bug in ["sign-flip", "fan-out", "loop-order", "ties"] {
+    let mut missed = 0;
+    for bug in ["sign-flip", "fan-out", "loop-order", "ties", "loop-carried"] {
+        if !only.is_empty() && bug != only {
+            continue;
+        }
         let r = run(1, programs, false, Some(bug));
+        missed += usize::from(r.mismatches == 0);
         println!(
             "planted {bug}: {} programs, {} mismatches{}",
             r.programs,
@@ -190,6 +220,10 @@ fn teeth(programs: &str) {
                 " — NOT CAUGHT"
             }
         );
+    }
+    // A planted bug the check does not catch is a hole in the check: fail.
+    if missed > 0 {
+        std::process::exit(1);
     }
 }
 

@@ -545,10 +545,12 @@ impl Fwd<'_> {
                 end,
                 inclusive,
                 adapters,
+                exact,
             } => LoopKind::Range {
                 start: self.value(*start),
                 end: self.value(*end),
                 inclusive: *inclusive,
+                exact: *exact,
                 adapters: adapters
                     .iter()
                     .map(|a| match *a {

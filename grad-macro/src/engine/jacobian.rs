@@ -127,6 +127,7 @@ impl Sweeps {
                 end,
                 inclusive: false,
                 adapters: Vec::new(),
+                exact: true,
             },
             index: Some(index),
             body,

@@ -13,16 +13,21 @@ pub enum Bug {
     LoopOrder,
     /// A tie of `max`/`min` goes entirely to the first operand.
     Ties,
+    /// The adjoint a loop's next iteration passes back is not made before the reversed body:
+    /// a variable updated after its last use loses its dependence (the bug of every Euler
+    /// loop, once real).
+    LoopCarried,
 }
 
 #[cfg(feature = "plant-bugs")]
 impl Bug {
     /// Every planted bug, by its `GRAD_PLANT` name.
-    pub const ALL: [(Bug, &'static str); 4] = [
+    pub const ALL: [(Bug, &'static str); 5] = [
         (Bug::SignFlip, "sign-flip"),
         (Bug::FanOut, "fan-out"),
         (Bug::LoopOrder, "loop-order"),
         (Bug::Ties, "ties"),
+        (Bug::LoopCarried, "loop-carried"),
     ];
 }
 

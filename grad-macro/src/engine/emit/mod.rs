@@ -384,6 +384,7 @@ impl<'f> Emitter<'f> {
                 end,
                 inclusive,
                 adapters,
+                ..
             } => {
                 let (start, mut end_tokens) =
                     (self.expr(*start), self.operand(*end, expr::Prec::Add));

@@ -144,6 +144,7 @@ impl Function {
                             end,
                             inclusive,
                             adapters,
+                            ..
                         } => {
                             let dots = if *inclusive { "..=" } else { ".." };
                             let chain: String = adapters

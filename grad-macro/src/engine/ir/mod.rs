@@ -333,6 +333,10 @@ pub enum LoopKind {
         inclusive: bool,
         /// Adapters, in order.
         adapters: Vec<Adapter>,
+        /// The bounds' integer type has ranges of known length (`ExactSizeIterator`, which
+        /// `.step_by(k).rev()` and `.take(n).rev()` need): anything but 64- and 128-bit
+        /// integers, and types the macro cannot see.
+        exact: bool,
     },
     /// `while cond`: `header` computes `cond` before every iteration.
     While {

@@ -109,6 +109,10 @@ impl Lowerer<'_> {
             let k = u32::try_from(self.b.f.nodes.len()).unwrap_or(u32::MAX);
             self.b.unbound(Op::LoopIndex(k), Ty::Int, span)
         });
+        if let (Some(index), LoopKind::Range { start, end, .. }) = (index, &kind) {
+            let width = self.width(*start).with(self.width(*end));
+            self.index_widths.insert(index, width);
+        }
         self.b.open();
         self.scopes.push(Vec::new());
         let no = self.b.bool(false, Span::call_site());
@@ -123,7 +127,11 @@ impl Lowerer<'_> {
         let frame = self.loops.pop();
 
         // The reverse sweep needs the number of iterations of a loop that can stop early.
-        let counted = exit.is_some() || !matches!(kind, LoopKind::Range { .. });
+        // And so does the reverse of a stepped range of 64-bit integers, which cannot be
+        // reversed in place (`.step_by(k).rev()` needs a length).
+        let stepped_wide = matches!(&kind, LoopKind::Range { exact: false, adapters, .. }
+            if adapters.iter().any(|a| matches!(a, Adapter::StepBy(_))));
+        let counted = exit.is_some() || !matches!(kind, LoopKind::Range { .. }) || stepped_wide;
         let trips = counted.then(|| {
             let count = self.b.f.add_var("iterations", Ty::Int, VarKind::Local);
             let zero = self.b.int(0, span);
@@ -314,12 +322,14 @@ impl Lowerer<'_> {
                 };
                 let start = self.value_or_diverge(start)?;
                 let end = self.value_or_diverge(end)?;
+                let exact = self.width(start).with(self.width(end)).exact();
                 Some(Source {
                     kind: LoopKind::Range {
                         start,
                         end,
                         inclusive: matches!(r.limits, syn::RangeLimits::Closed(_)),
                         adapters: Vec::new(),
+                        exact,
                     },
                     elem: Elem::Index,
                 })
@@ -418,6 +428,7 @@ impl Lowerer<'_> {
                 end: len,
                 inclusive: false,
                 adapters: Vec::new(),
+                exact: true,
             },
             elem: Elem::Of(array),
         })

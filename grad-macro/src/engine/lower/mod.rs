@@ -88,6 +88,13 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Option
         ret_vars: None,
         ret_ty: sig.ret_kind(),
         float: sig.float.clone(),
+        param_widths: sig
+            .params
+            .iter()
+            .map(|p| types::Width::of_type(&p.ty))
+            .collect(),
+        index_widths: std::collections::HashMap::new(),
+        var_widths: std::collections::HashMap::new(),
         outputs: sig.outputs.as_ref().map(quote::ToTokens::to_token_stream),
     };
     if let Some(float) = &sig.float {
@@ -180,6 +187,11 @@ struct Lowerer<'e> {
     float: Option<syn::Ident>,
     /// `M` of a function returning `[f64; M]`.
     outputs: Option<proc_macro2::TokenStream>,
+    /// The integer width of each parameter (for loop bounds).
+    param_widths: Vec<types::Width>,
+    /// The integer width of each loop index and integer variable lowered so far.
+    index_widths: std::collections::HashMap<NodeId, types::Width>,
+    var_widths: std::collections::HashMap<VarId, types::Width>,
 }
 
 impl Lowerer<'_> {
@@ -200,6 +212,8 @@ impl Lowerer<'_> {
     /// Declares `name` as a mutable variable initialised to `init` (here, in the IR).
     fn declare_var(&mut self, name: &str, init: NodeId, ty: Ty) -> VarId {
         let var = self.b.f.add_var(name, ty, VarKind::Local);
+        let width = self.width(init);
+        self.var_widths.insert(var, width);
         self.b.push(Stmt::Decl(var, Some(init)));
         if let Some(scope) = self.scopes.last_mut() {
             scope.push((

@@ -182,3 +182,101 @@ fn refine(ty: &mut Ty, to: Ty) -> bool {
     }
     better
 }
+
+/// What a loop bound's integer type is, as far as ranges care.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Width {
+    /// A type whose ranges know their length: up to 32 bits, `usize`, `isize`.
+    Exact,
+    /// `i64`, `u64`, `i128`, `u128`: `Range` is not an `ExactSizeIterator`.
+    Wide,
+    /// An unsuffixed literal: takes the other operand's type, `i32` alone.
+    Literal,
+    /// A type the macro cannot see.
+    Unknown,
+}
+
+impl Width {
+    /// The width of an integer type by its name.
+    pub fn of_name(name: &str) -> Width {
+        match name {
+            "i64" | "u64" | "i128" | "u128" => Width::Wide,
+            "i8" | "i16" | "i32" | "isize" | "u8" | "u16" | "u32" | "usize" => Width::Exact,
+            _ => Width::Unknown,
+        }
+    }
+
+    /// The width of an integer parameter's type (`&usize` as `usize`).
+    pub fn of_type(ty: &syn::Type) -> Width {
+        match ty {
+            syn::Type::Reference(r) => Width::of_type(&r.elem),
+            syn::Type::Paren(p) => Width::of_type(&p.elem),
+            syn::Type::Path(p) => p
+                .path
+                .get_ident()
+                .map_or(Width::Unknown, |i| Width::of_name(&i.to_string())),
+            _ => Width::Unknown,
+        }
+    }
+
+    /// The width of an operation on both: a wide or unknown operand decides.
+    pub fn with(self, other: Width) -> Width {
+        use Width::{Exact, Literal, Unknown, Wide};
+        match (self, other) {
+            (Wide, _) | (_, Wide) => Wide,
+            (Unknown, _) | (_, Unknown) => Unknown,
+            (Exact, _) | (_, Exact) => Exact,
+            (Literal, Literal) => Literal,
+        }
+    }
+
+    /// Whether ranges of this type know their length.
+    pub fn exact(self) -> bool {
+        matches!(self, Width::Exact | Width::Literal)
+    }
+}
+
+impl super::Lowerer<'_> {
+    /// The width of the integer value `n`, from what it is built of.
+    pub(super) fn width(&self, n: NodeId) -> Width {
+        let f = &self.b.f;
+        let node = f.node(n);
+        match node.op {
+            Op::Param(i) => self
+                .param_widths
+                .get(i as usize)
+                .copied()
+                .unwrap_or(Width::Unknown),
+            Op::Lit(l) => match &f.lit(l).tokens {
+                Some(tokens) => {
+                    let text = tokens.to_string();
+                    let suffix = text.trim_start_matches(|c: char| {
+                        c == '-' || c.is_ascii_digit() || c == '_' || c == ' '
+                    });
+                    if suffix.is_empty() {
+                        Width::Literal
+                    } else {
+                        Width::of_name(suffix)
+                    }
+                }
+                None => Width::Literal,
+            },
+            Op::Cast(sym) => Width::of_name(&f.sym(sym).to_string()),
+            Op::Len => Width::Exact,
+            Op::LoopIndex(_) => self.index_widths.get(&n).copied().unwrap_or(Width::Unknown),
+            Op::ReadVar(v) => self.var_widths.get(&v).copied().unwrap_or(Width::Unknown),
+            Op::Add
+            | Op::Sub
+            | Op::Mul
+            | Op::Div
+            | Op::Rem
+            | Op::Neg
+            | Op::Bit(_)
+            | Op::Method(_) => node
+                .args
+                .iter()
+                .fold(Width::Literal, |w, &a| w.with(self.width(a))),
+            _ => Width::Unknown,
+        }
+    }
+}

@@ -4,8 +4,9 @@
 //!   node (no `Let`: the right side of `&&`) the block of the statement that uses it. The
 //!   reverse sweep recomputes or pops a value in its home.
 //! * A read is *overwritten* when the variable it reads may be written after it (later in the
-//!   forward sweep, or in a later iteration of a loop around it): reading the variable again in
-//!   the reverse sweep would see another value, so the value is taped instead.
+//!   forward sweep, or in a later iteration of a loop around it), or is declared inside a
+//!   block the reverse sweep replays as another block: reading the variable again in the
+//!   reverse sweep would see another value, or none, so the value is taped (or kept) instead.
 //! * A variable's adjoint is *live* at a loop's head when a read of it that carries a
 //!   derivative may follow: then the reverse of the loop body needs that adjoint from its
 //!   first statement on, even if the body writes the variable after its last read (`s += v *
@@ -85,6 +86,15 @@ impl<'p> Homes<'p> {
             &f.body,
             &mut BitSet::with_capacity(f.vars.len()),
         );
+        // A variable declared inside an arm or a loop body is gone when the reverse sweep
+        // replays that block: its reads cannot be read again either.
+        for (i, node) in f.nodes.iter().enumerate() {
+            if let Op::ReadVar(v) = node.op
+                && h.vars[v.index()].depth > 1
+            {
+                h.overwritten[i] = true;
+            }
+        }
         let mut live = Live {
             f,
             act,

@@ -110,6 +110,7 @@ pub fn reverse(primal: &Function, active: &[bool], mode: Mode) -> Adjoint {
         tapes: Vec::new(),
         tape_of: HashMap::new(),
         top_loops: Vec::new(),
+        counted: std::collections::HashSet::new(),
     };
     let mut grads = vec![None; primal.params.len()];
     if mode == Mode::Pullback {
@@ -188,6 +189,8 @@ struct Rev<'p> {
     tape_of: HashMap<NodeId, VarId>,
     /// Each top-level loop's index and its reverse's, for jamming.
     top_loops: Vec<(NodeId, NodeId)>,
+    /// The indices of loops reversed over their count of iterations: taped.
+    counted: std::collections::HashSet<NodeId>,
 }
 
 impl Rev<'_> {
@@ -419,11 +422,21 @@ impl Rev<'_> {
         // What an iteration leaves for the next flows back from the next one: those adjoints
         // exist before the reversed body starts, even for a variable the body writes after
         // its last read (`s += v * v; v += h;`).
-        for v in self.homes.live_at_head(l) {
-            self.var_adjoint(v);
+        if !planted(Bug::LoopCarried) {
+            for v in self.homes.live_at_head(l) {
+                self.var_adjoint(v);
+            }
+        }
+        // A range of 64-bit integers that stopped early or steps cannot be reversed in place
+        // (`.take(n).rev()` needs a length): it runs backwards over its count of iterations,
+        // and each iteration's index comes back from a tape.
+        let by_count = matches!(&l.kind, LoopKind::Range { exact: false, adapters, .. }
+            if l.exit.is_some() || adapters.iter().any(|a| matches!(a, Adapter::StepBy(_))));
+        if by_count && let Some(fwd) = l.index {
+            self.counted.insert(fwd);
         }
         self.open();
-        let index = l.index.map(|fwd| {
+        let index = l.index.filter(|_| !by_count).map(|fwd| {
             let k = u32::try_from(self.b.f.nodes.len()).unwrap_or(u32::MAX);
             let rev = self.b.unbound(Op::LoopIndex(k), Ty::Int, span);
             self.b.f.nodes[rev.index()]
@@ -449,7 +462,8 @@ impl Rev<'_> {
                 end,
                 inclusive,
                 adapters,
-            } => {
+                exact,
+            } if !by_count => {
                 let mut reversed: Vec<Adapter> = adapters
                     .iter()
                     .map(|a| match *a {
@@ -472,13 +486,15 @@ impl Rev<'_> {
                     end: self.avail(*end),
                     inclusive: *inclusive,
                     adapters: reversed,
+                    exact: *exact,
                 }
             }
-            LoopKind::While { .. } | LoopKind::Infinite => LoopKind::Range {
+            _ => LoopKind::Range {
                 start: self.b.int(0, span),
                 end: trips.unwrap_or_else(|| self.b.int(0, span)),
                 inclusive: false,
                 adapters: Vec::new(),
+                exact: true,
             },
         };
         self.b.push(Stmt::Loop(Box::new(Loop {
@@ -855,6 +871,7 @@ impl Rev<'_> {
             Op::Math(m) => m.is_costly(),
             Op::ReadVar(_) | Op::Index => self.homes.overwritten(self.p, n),
             Op::Phi(_) | Op::Call(_) | Op::ConstCall(_) => true,
+            Op::LoopIndex(_) => self.counted.contains(&n),
             op if op.is_cheap() => self.homes.floats_overwritten(self.p, n),
             _ => false,
         }
@@ -950,6 +967,7 @@ impl Rev<'_> {
             end,
             inclusive,
             adapters,
+            ..
         } = &l.kind
         else {
             return None;
@@ -1117,6 +1135,12 @@ fn instrument(stmt: &Stmt, pushes: &HashMap<NodeId, VarId>, out: &mut Block) {
                 *header = rewrite(header);
             }
             l.body = rewrite(&l.body);
+            // A taped loop index is pushed as each iteration starts.
+            if let Some(index) = l.index
+                && let Some(&tape) = pushes.get(&index)
+            {
+                l.body.stmts.insert(0, Stmt::Push(tape, index));
+            }
         }
         _ => {}
     }
