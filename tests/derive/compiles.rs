@@ -303,6 +303,7 @@ fn an_empty_array_local() {
 }
 
 #[derive_grad]
+#[allow(unused_mut)]
 pub fn array_declared_after_an_early_return(x: f64, n: usize) -> f64 {
     for i in 0..n {
         if x > 5.0 + i as f64 {

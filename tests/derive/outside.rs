@@ -192,3 +192,166 @@ fn a_dataset_of_rows_is_differentiated_row_by_row() {
     assert_eq!(ds, 14.0);
     assert_eq!(drows, vec![vec![1.0, 2.0], vec![3.0]]);
 }
+
+// ----- Found by the second outside tester (robotics, vision, finance, signals) -----
+
+#[derive_grad(jvp)]
+pub fn pair(x: f64) -> [f64; 2] {
+    [x, x * x]
+}
+
+#[derive_grad(jvp)]
+pub fn sum2(p: [f64; 2]) -> f64 {
+    p[0] + 2.0 * p[1]
+}
+
+#[derive_grad(jvp)]
+pub fn call_array_in_a_branch(x: f64) -> f64 {
+    let p = if x > 0.0 { pair(x) } else { [x, 1.0] };
+    p[0] + p[1]
+}
+
+#[derive_grad(jvp)]
+pub fn call_arrays_merged_in_a_loop(x: f64) -> f64 {
+    let mut s = 0.0;
+    for i in 0..3 {
+        let p = if i % 2 == 0 { pair(x) } else { [1.0, x] };
+        s += p[1];
+    }
+    s
+}
+
+#[test]
+fn a_call_array_yielded_by_a_branch_keeps_its_gradient() {
+    assert_eq!(call_array_in_a_branch_grad(2.0), (6.0, 5.0));
+    assert_eq!(call_array_in_a_branch_grad(-2.0), (-1.0, 1.0));
+    assert_eq!(call_array_in_a_branch_jvp(2.0, 1.0), (6.0, 5.0));
+    // x² + x + x² at x = 3: 21, slope 2x + 1 + 2x = 13.
+    assert_eq!(call_arrays_merged_in_a_loop_grad(3.0), (21.0, 13.0));
+}
+
+#[derive_grad(jvp)]
+pub fn call_array_annotated_then_passed(x: f64) -> f64 {
+    let p: [f64; 2] = pair(x);
+    sum2(p)
+}
+
+#[derive_grad]
+pub fn call_array_mutated(x: f64) -> f64 {
+    let mut p = pair(x);
+    p[0] += 1.0;
+    p[0] * p[1]
+}
+
+#[derive_grad]
+pub fn call_array_assigned_in_a_branch(x: f64) -> f64 {
+    let q = pair(x);
+    let mut p = [0.0; 2];
+    if x > 0.0 {
+        p = q;
+    }
+    p[1]
+}
+
+#[test]
+fn a_call_array_passed_on_mutated_or_assigned() {
+    // x + 2x²
+    assert_eq!(call_array_annotated_then_passed_grad(3.0), (21.0, 13.0));
+    assert_eq!(call_array_annotated_then_passed_jvp(3.0, 1.0), (21.0, 13.0));
+    // (x + 1)·x², slope 3x² + 2x
+    assert_eq!(call_array_mutated_grad(2.0), (12.0, 16.0));
+    assert_eq!(call_array_assigned_in_a_branch_grad(3.0), (9.0, 6.0));
+    assert_eq!(call_array_assigned_in_a_branch_grad(-3.0), (0.0, 0.0));
+}
+
+#[derive_grad]
+pub fn array_broken_out_of_a_loop(x: f64) -> f64 {
+    let a = [x, 2.0 * x];
+    let p = loop {
+        break a;
+    };
+    p[0] * p[1]
+}
+
+#[test]
+fn an_array_broken_out_of_a_loop() {
+    assert_eq!(array_broken_out_of_a_loop_grad(3.0), (18.0, 12.0));
+}
+
+#[derive_grad]
+pub fn row_of_a_parameter_chosen_by_a_branch(m: [[f64; 2]; 2]) -> f64 {
+    let p = if m[0][0] > 0.0 { m[0] } else { m[1] };
+    p[0] * p[1]
+}
+
+#[test]
+fn a_row_of_an_array_parameter_is_copied_like_any_array() {
+    let (v, g) = row_of_a_parameter_chosen_by_a_branch_grad([[1.0, 2.0], [3.0, 4.0]]);
+    assert_eq!((v, g), (2.0, [[2.0, 1.0], [0.0, 0.0]]));
+}
+
+const WEIGHTS: [f64; 2] = [1.0, 2.0];
+
+#[derive_grad]
+pub fn dot2(a: &[f64; 2], b: &[f64; 2]) -> f64 {
+    a[0] * b[0] + a[1] * b[1]
+}
+
+#[derive_grad]
+pub fn against_a_constant_array(x: &[f64; 2]) -> f64 {
+    dot2(x, &WEIGHTS) + sum2(*x)
+}
+
+#[test]
+fn a_constant_array_by_reference_and_a_dereferenced_parameter_are_passed_on() {
+    assert_eq!(
+        against_a_constant_array_grad(&[3.0, 4.0]),
+        (22.0, [2.0, 4.0])
+    );
+}
+
+#[derive_grad(jvp)]
+pub fn translation_named_like_a_tangent(x: f64, t_x: f64) -> f64 {
+    x * t_x
+}
+
+#[test]
+fn a_parameter_named_like_a_tangent() {
+    assert_eq!(
+        translation_named_like_a_tangent_jvp(2.0, 3.0, 1.0, 0.5),
+        (6.0, 4.0)
+    );
+}
+
+#[derive_grad]
+pub fn stepped_range_of_i64(x: f64, n: i64) -> f64 {
+    let mut s = x;
+    for _ in (0..n).step_by(2) {
+        s = s * s * 0.5;
+    }
+    s
+}
+
+#[test]
+fn a_stepped_range_of_64_bit_integers_runs_backwards_by_count() {
+    // Two steps: s = x⁴/8, slope x³/2.
+    assert_eq!(stepped_range_of_i64_grad(2.0, 4), (2.0, 4.0));
+    assert_eq!(stepped_range_of_i64_grad(2.0, 0), (2.0, 1.0));
+}
+
+#[derive_grad]
+pub fn grid_of_vecs_written_in_a_loop(x: f64) -> f64 {
+    let mut g = vec![vec![0.0; 2]; 2];
+    for i in 0..2 {
+        g[0][i] = x * (i as f64 + 1.0);
+    }
+    let row = g[0].clone();
+    g[0][0] = 0.0;
+    row[0] * g[0][1]
+}
+
+#[test]
+fn a_local_grid_of_vecs() {
+    // x · 2x
+    assert_eq!(grid_of_vecs_written_in_a_loop_grad(3.0), (18.0, 12.0));
+}

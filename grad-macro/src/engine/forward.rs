@@ -50,6 +50,7 @@ pub fn forward(primal: &Function, active: &[bool]) -> Result<Jvp, String> {
         lits: primal.lits.clone(),
         syms: primal.syms.clone(),
         sym_index: primal.sym_index.clone(),
+        vec_rows: primal.vec_rows.clone(),
         ..Function::default()
     };
     f.nodes.reserve(primal.nodes.len() * 2);
@@ -79,9 +80,16 @@ pub fn forward(primal: &Function, active: &[bool]) -> Result<Jvp, String> {
         }
         let node = primal.node(param.node);
         let index = u32::try_from(primal.params.len() + i).unwrap_or(u32::MAX);
+        // The tangent of a parameter of `Vec` rows has `Vec` rows too.
+        if x.p.vec_rows.contains(&u32::try_from(i).unwrap_or(u32::MAX)) {
+            x.b.f.vec_rows.insert(index);
+        }
         let t = x.b.leaf(Op::Param(index), node.ty, node.span);
+        // Unlike every parameter's name and every tangent named so far (`x` and `t_x`).
         let mut name = format!("t_{}", param.name);
-        while primal.params.iter().any(|p| p.name == name) {
+        while primal.params.iter().any(|p| p.name == name)
+            || x.b.f.params.iter().any(|p| p.name == name)
+        {
             name.insert_str(0, "t_");
         }
         x.b.f.nodes[t.index()].name = Some(name.clone());
@@ -383,7 +391,7 @@ impl Fwd<'_> {
                 let index = self.value(node.args[1]);
                 self.b.add(Op::Index, vec![base, index], ty, span)
             }
-            Op::Ref | Op::SumAll | Op::Cast(_) | Op::Repeat(_) => {
+            Op::Ref | Op::Copy | Op::SumAll | Op::Cast(_) | Op::Repeat(_) => {
                 let inner = t(self, 0)?;
                 self.b.add(node.op, vec![inner], ty, span)
             }

@@ -93,7 +93,7 @@ pub fn passes_derivative(f: &Function, node: NodeId, i: usize) -> bool {
         | Op::Repeat(_)
         | Op::VecRepeat
         | Op::SumAll => true,
-        Op::Index | Op::Ref => i == 0,
+        Op::Index | Op::Ref | Op::Copy => i == 0,
         Op::Math(m) => {
             !matches!(
                 m,

@@ -27,6 +27,8 @@ pub enum ParamKind {
         /// The lengths, outermost first, when every one is fixed by the type (`[f64; N]`,
         /// `&[[f64; N]; M]`); `None` for slices and `Vec`s.
         dims: Option<Vec<syn::Expr>>,
+        /// Its rows are `Vec`s (`&[Vec<f64>]`): read by reference, never copied.
+        vec_rows: bool,
     },
     /// Integers, `bool`, `char`, strings, and arrays or options of them: a constant.
     Inactive(Ty),
@@ -577,17 +579,18 @@ fn array_shape(ty: &Type) -> Option<Shape> {
         // A `Vec<f64>` by value would move the caller's data; slices need a reference.
         return None;
     }
-    let (scalar, rank, dims) = match scalar_ty(elem) {
-        Some(s) => (s, 1, len(outer).map(|n| vec![n])),
+    let (scalar, rank, dims, vec_rows) = match scalar_ty(elem) {
+        Some(s) => (s, 1, len(outer).map(|n| vec![n]), false),
         None => match elem {
             Type::Array(row) => (
                 scalar_ty(&row.elem)?,
                 2,
                 len(outer).map(|n| vec![n, row.len.clone()]),
+                false,
             ),
             // Rows of their own lengths (`&[Vec<f64>]`): no length in the type.
             row => match level(row) {
-                Some((inner, false)) => (scalar_ty(inner)?, 2, None),
+                Some((inner, false)) => (scalar_ty(inner)?, 2, None, true),
                 _ => return None,
             },
         },
@@ -613,5 +616,6 @@ fn array_shape(ty: &Type) -> Option<Shape> {
         buffer: Box::new(buffer),
         tangent: Box::new(tangent),
         dims,
+        vec_rows,
     })))
 }

@@ -194,6 +194,10 @@ impl Emitter<'_> {
                 let (value, len) = (self.expr(arg(0)), self.expr(arg(1)));
                 (quote_spanned!(span=> ::std::vec![#value; #len]), Prec::Atom)
             }
+            Op::Copy => {
+                let value = self.operand(arg(0), Prec::Atom);
+                (quote_spanned!(span=> #value.clone()), Prec::Atom)
+            }
             Op::Ref => {
                 let value = self.operand(arg(0), Prec::Unary);
                 (quote_spanned!(span=> &#value), Prec::Unary)

@@ -140,14 +140,22 @@ impl<'f> Emitter<'f> {
                 }
                 let name = self.node_name(*n);
                 let mut value = self.inline_value(*n);
-                // A row of a parameter is borrowed, not moved (`&xs[i]` of a `&[Vec<f64>]`);
-                // an array variable kept as it was is copied.
+                // A row of a `&[Vec<f64>]` parameter is borrowed, not moved (`&xs[i]`); an
+                // array variable kept as it was, or a row of one, is copied.
                 let node = self.f.node(*n);
-                if matches!(node.op, Op::ReadVar(_)) && node.ty.is_array() {
-                    value = quote!(#value.clone());
-                }
-                if node.op == Op::Index && node.ty.is_array() && self.f.param_rooted(node.args[0]) {
+                let row = node.op == Op::Index && node.ty.is_array();
+                if row
+                    && self
+                        .f
+                        .param_root(node.args[0])
+                        .is_some_and(|p| self.f.vec_rows.contains(&p))
+                {
                     value = quote!(&#value);
+                } else if (row || matches!(node.op, Op::ReadVar(_)))
+                    && node.ty.is_array()
+                    && self.f.read_root(*n).is_some()
+                {
+                    value = quote!(#value.clone());
                 }
                 if self.f.hoisted.contains(n) {
                     quote_spanned!(span=> #name = #value;)
@@ -292,7 +300,7 @@ impl<'f> Emitter<'f> {
     /// Whether the array `x` is storage of something else: a parameter, a variable, or a row
     /// of one (not a literal or constructor that makes its own).
     fn borrowed(&self, x: NodeId) -> bool {
-        self.f.param_rooted(x) || self.f.read_root(x).is_some()
+        self.f.param_root(x).is_some() || self.f.read_root(x).is_some()
     }
 
     fn assign(&self, v: VarId, op: AssignOp, x: NodeId) -> TokenStream {

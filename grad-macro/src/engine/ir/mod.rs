@@ -455,6 +455,9 @@ pub struct Function {
     /// Nodes given a `let` of their own where they would be printed inline at each use: a
     /// condition the reverse sweep reads after what it reads has changed.
     pub pinned: BTreeSet<NodeId>,
+    /// The parameters (by index) whose rows are `Vec`s, which a row read borrows (`&xs[i]`)
+    /// rather than copies.
+    pub vec_rows: BTreeSet<u32>,
 }
 
 impl Function {

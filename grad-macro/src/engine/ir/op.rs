@@ -258,6 +258,8 @@ pub enum Op {
     VecRepeat,
     /// `&a`, to pass an array to a call.
     Ref,
+    /// `*a` of a reference to an array: an owned copy of it (printed `a.clone()`).
+    Copy,
     /// An array of zeros shaped like the operand (an adjoint's initial value).
     Zeros,
     /// The sum of every element of an array (the adjoint of `[x; N]` with respect to `x`).
@@ -316,6 +318,7 @@ impl Op {
             | Op::Len
             | Op::Repeat(_)
             | Op::Ref
+            | Op::Copy
             | Op::Zeros
             | Op::SumAll => 1,
             Op::Add

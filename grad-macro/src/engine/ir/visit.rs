@@ -198,14 +198,14 @@ impl Function {
         }
     }
 
-    /// Whether `n` is a parameter, or an element (or row) of one.
-    pub fn param_rooted(&self, mut n: NodeId) -> bool {
+    /// The parameter `n` is, or is an element (or row) of.
+    pub fn param_root(&self, mut n: NodeId) -> Option<u32> {
         loop {
             let node = self.node(n);
             match node.op {
                 Op::Index | Op::Ref => n = node.args[0],
-                Op::Param(_) => return true,
-                _ => return false,
+                Op::Param(i) => return Some(i),
+                _ => return None,
             }
         }
     }

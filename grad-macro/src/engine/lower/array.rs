@@ -61,13 +61,8 @@ impl Lowerer<'_> {
         }
         let base = self.value_or_diverge(&e.expr)?;
         let index = self.value_or_diverge(&e.index)?;
-        // A call's result is typed by its float arguments; indexed, it is an array of them
-        // (`polar(r, theta)[0]` of a callee returning `[f64; 2]`).
-        let called = self.b.f.node(base);
-        if matches!(called.op, Op::Call(_)) && called.ty.is_float() {
-            let ty = called.ty.array_of();
-            self.b.f.nodes[base.index()].ty = ty;
-        }
+        // Indexed, a call's result is an array (`polar(r, theta)[0]`).
+        self.as_array(base);
         let ty = self.b.f.node(base).ty.element();
         Some(self.b.add(Op::Index, vec![base, index], ty, e.span()))
     }
@@ -84,10 +79,12 @@ impl Lowerer<'_> {
         }
         let value = self.value_or_diverge(&r.expr)?;
         let ty = self.b.f.node(value).ty;
-        if !ty.is_array() {
-            // `&x` of a scalar is the scalar as far as derivatives go.
+        if ty.is_float() {
+            // `&x` of a float is the float as far as derivatives go.
             return Some(value);
         }
+        // An array, or what the macro cannot see (`&W` of a constant, `&n` of an integer),
+        // stays a reference.
         Some(self.b.add(Op::Ref, vec![value], ty, r.span()))
     }
 

@@ -34,6 +34,10 @@ impl Lowerer<'_> {
         if name == "len" && args.len() == 1 {
             return Some(self.b.add(Op::Len, args, Ty::Int, m.span()));
         }
+        // `a.clone()` of an array: a copy, as `*a` is.
+        if name == "clone" && args.len() == 1 && receiver_ty.is_array() {
+            return Some(self.b.add(Op::Copy, args, receiver_ty, m.span()));
+        }
         // A float's predicates decide branches; they carry no derivative.
         if receiver_ty.is_float() && args.len() == 1 && FLOAT_PREDICATES.contains(&name.as_str()) {
             return Some(self.opaque_method(m, args, Ty::Bool));

@@ -147,6 +147,10 @@ impl Lowerer<'_> {
         let op = match u.op {
             UnOp::Neg(_) => Op::Neg,
             UnOp::Not(_) => Op::Not,
+            // `*a` of a reference to an array: a copy of it.
+            UnOp::Deref(_) if ty.is_array() => {
+                return Some(self.b.add(Op::Copy, vec![arg], ty, u.span()));
+            }
             // `*r` for a reference to inactive data: the value itself.
             UnOp::Deref(_) => return Some(arg),
             _ => {

@@ -405,8 +405,13 @@ impl Lowerer<'_> {
         if let LoopKind::Range { adapters, .. } = &source.kind
             && !adapters.is_empty()
         {
-            self.errors
-                .spanned(m, "put `.rev()` last, after `.enumerate()` and `.zip(…)`");
+            self.errors.spanned(
+                m,
+                "`.enumerate()` or `.zip(…)` after `.rev()` or `.step_by(…)` is not \
+                     supported (`.rev().enumerate()` counts from 0 while the elements run \
+                     backwards; moving `.rev()` last would change that); iterate the indices \
+                     instead: `for k in 0..n { let i = n - 1 - k; … }`",
+            );
             return None;
         }
         Some(())
@@ -415,6 +420,8 @@ impl Lowerer<'_> {
     /// An array, slice or `Vec`: iterated by index.
     fn array_source(&mut self, e: &Expr) -> Option<Source> {
         let array = self.value_or_diverge(e)?;
+        // Iterated over, a call's result is an array (`for v in pair(x)`).
+        self.as_array(array);
         let ty = self.b.f.node(array).ty;
         if !ty.is_array() && ty != Ty::Unknown {
             self.errors.spanned(e, FOR_SOURCES);

@@ -28,7 +28,7 @@ use super::ir::builder::Builder;
 use super::ir::{
     Arm, AssignOp, Branch, FloatTy, Function, NodeId, Op, Param, Selector, Stmt, Ty, VarId, VarKind,
 };
-use super::signature::Signature;
+use super::signature::{ParamKind, Signature};
 use proc_macro2::Span;
 use syn::spanned::Spanned;
 
@@ -104,6 +104,9 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Option
     }
     let stmts: Vec<&syn::Stmt> = item.block.stmts.iter().collect();
     for (i, p) in sig.params.iter().enumerate() {
+        if let ParamKind::Array { vec_rows: true, .. } = p.kind {
+            l.b.f.vec_rows.insert(u32::try_from(i).unwrap_or(u32::MAX));
+        }
         let ty = p.kind.ty();
         let index = u32::try_from(i).unwrap_or(u32::MAX);
         let node = l.b.leaf(Op::Param(index), ty, p.ident.span());
@@ -482,6 +485,7 @@ impl Lowerer<'_> {
             }
             return;
         };
+        let array_annotated = syntax::float_array_of(&local.pat).is_some();
         // `let a: [f64; 0] = [];`: an empty literal has no element to type it by.
         if let (syn::Expr::Array(empty), Some(fty)) = (init, syntax::float_array_of(&local.pat))
             && empty.elems.is_empty()
@@ -490,11 +494,11 @@ impl Lowerer<'_> {
             let len = self.b.f.intern(quote::quote!(0));
             let ty = Ty::Float(fty).array_of();
             let value = self.b.add(Op::Repeat(len), vec![zero], ty, empty.span());
-            self.bind_let(&ident, mutable, annotated, value, rest);
+            self.bind_let(&ident, mutable, annotated, array_annotated, value, rest);
             return;
         }
         if let Some(value) = self.value_or_diverge(init) {
-            self.bind_let(&ident, mutable, annotated, value, rest);
+            self.bind_let(&ident, mutable, annotated, array_annotated, value, rest);
         }
     }
 
@@ -511,7 +515,8 @@ impl Lowerer<'_> {
         for (pat, value) in pats.iter().zip(values) {
             match syntax::binding_of(pat) {
                 Ok(syntax::LetBinding::Name(ident, mutable, annotated)) => {
-                    self.bind_let(&ident, mutable, annotated, value, rest);
+                    let array_annotated = syntax::float_array_of(pat).is_some();
+                    self.bind_let(&ident, mutable, annotated, array_annotated, value, rest);
                 }
                 Ok(syntax::LetBinding::Wild) => {}
                 Err(()) => self.errors.spanned(
@@ -524,11 +529,13 @@ impl Lowerer<'_> {
     }
 
     /// Binds `value` to the name of a `let`.
+    #[allow(clippy::too_many_arguments)]
     fn bind_let(
         &mut self,
         ident: &syn::Ident,
         mutable: bool,
         annotated: Option<Ty>,
+        array_annotated: bool,
         mut value: NodeId,
         rest: &[&syn::Stmt],
     ) {
@@ -536,6 +543,11 @@ impl Lowerer<'_> {
         let in_loop = mutable && syntax::assigned_in_loop(rest, &name);
         if let Some(ty @ Ty::Float(_)) = annotated {
             value = self.typed_literal(value, ty);
+        }
+        // A call's result, typed as a scalar by its arguments, is an array where the user
+        // says so (`let p: [f64; 2] = pair(x);`) or indexes it (`p[0] += 1.0`).
+        if syntax::indexed_in(rest, &name) || array_annotated {
+            self.as_array(value);
         }
         let ty = self.b.f.node(value).ty;
         // `let c = a;` (or `let r = g[0];`) of an array variable copies it: a variable of its
@@ -546,6 +558,16 @@ impl Lowerer<'_> {
         } else {
             self.b.name(value, &name);
             self.bind(&name, value, mutable);
+        }
+    }
+
+    /// Types a call's result as an array of its float type (see [`types`] for why the macro
+    /// has to be told).
+    pub(super) fn as_array(&mut self, value: NodeId) {
+        let node = self.b.f.node(value);
+        if matches!(node.op, Op::Call(_)) && node.ty.is_float() {
+            let ty = node.ty.array_of();
+            self.b.f.nodes[value.index()].ty = ty;
         }
     }
 

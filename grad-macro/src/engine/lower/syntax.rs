@@ -153,6 +153,25 @@ impl<'ast> Visit<'ast> for LoopAssignFinder<'_> {
     fn visit_item(&mut self, _: &'ast syn::Item) {}
 }
 
+/// Whether `name` is indexed (`name[i]`) anywhere in `stmts`.
+pub fn indexed_in(stmts: &[&syn::Stmt], name: &str) -> bool {
+    struct Finder<'n>(&'n str, bool);
+    impl<'ast> Visit<'ast> for Finder<'_> {
+        fn visit_expr_index(&mut self, e: &'ast syn::ExprIndex) {
+            if plain_ident(&e.expr).is_some_and(|i| name_of(i) == self.0) {
+                self.1 = true;
+            }
+            syn::visit::visit_expr_index(self, e);
+        }
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut finder = Finder(name, false);
+    for stmt in stmts {
+        finder.visit_stmt(stmt);
+    }
+    finder.1
+}
+
 /// Whether `e` contains a `return` (outside closures).
 pub fn contains_return(e: &Expr) -> bool {
     let mut finder = ReturnFinder(false);

@@ -18,6 +18,7 @@ use crate::engine::ir::{Elem, FloatTy, Function, NodeId, Op, Stmt, Ty};
 
 /// Refines the types of `f`'s variables and nodes until nothing changes.
 pub fn settle(f: &mut Function) {
+    arrays_by_use(f);
     loop {
         let mut changed = false;
         let mut writes: Vec<(usize, Ty)> = Vec::new();
@@ -75,6 +76,77 @@ pub fn settle(f: &mut Function) {
         }
         if !changed {
             return;
+        }
+    }
+}
+
+/// A call's result is typed by its float arguments (the macro cannot see the callee), as a
+/// scalar; where it is indexed — directly, through a branch that yields it, or through a
+/// variable it is stored in — it returns an array, and so are the values on the way.
+fn arrays_by_use(f: &mut Function) {
+    let mut indexed = vec![false; f.nodes.len()];
+    let mut var_indexed = vec![false; f.vars.len()];
+    for node in &f.nodes {
+        if node.op == Op::Index {
+            indexed[node.args[0].index()] = true;
+        }
+    }
+    // Branch outputs to the values their arms yield, and the values written into variables.
+    let mut yields: Vec<(NodeId, NodeId)> = Vec::new();
+    let mut writes: Vec<(usize, NodeId)> = Vec::new();
+    f.body.walk(&mut |s| match s {
+        Stmt::Branch(b) => {
+            for (k, &out) in b.outputs.iter().enumerate() {
+                yields.extend(b.arms.iter().map(|a| (out, a.yields[k])));
+            }
+        }
+        Stmt::Decl(v, Some(x)) | Stmt::Assign(v, _, x) => writes.push((v.index(), *x)),
+        _ => {}
+    });
+    loop {
+        let mut changed = false;
+        for &(out, value) in &yields {
+            if indexed[out.index()] && !indexed[value.index()] {
+                indexed[value.index()] = true;
+                changed = true;
+            }
+        }
+        for (i, node) in f.nodes.iter().enumerate() {
+            if indexed[i]
+                && let Op::ReadVar(v) = node.op
+                && !var_indexed[v.index()]
+            {
+                var_indexed[v.index()] = true;
+                changed = true;
+            }
+        }
+        for &(v, value) in &writes {
+            if var_indexed[v] && !indexed[value.index()] {
+                indexed[value.index()] = true;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let as_array = |ty: Ty| match ty {
+        Ty::Float(_) => Some(ty.array_of()),
+        _ => None,
+    };
+    for (i, node) in f.nodes.iter_mut().enumerate() {
+        if indexed[i]
+            && matches!(node.op, Op::Call(_) | Op::Phi(_) | Op::ReadVar(_))
+            && let Some(ty) = as_array(node.ty)
+        {
+            node.ty = ty;
+        }
+    }
+    for (v, var) in f.vars.iter_mut().enumerate() {
+        if var_indexed[v]
+            && let Some(ty) = as_array(var.ty)
+        {
+            var.ty = ty;
         }
     }
 }

@@ -588,7 +588,7 @@ impl Rev<'_> {
         }
         let node = self.p.node(target).clone();
         match node.op {
-            Op::Ref => self.resolve(node.args[0], scatter),
+            Op::Ref | Op::Copy => self.resolve(node.args[0], scatter),
             Op::Index => {
                 if !scatter && self.p.read_root(node.args[0]).is_some() {
                     return Target::Node(target);
@@ -702,7 +702,11 @@ impl Rev<'_> {
             .add_var(format!("d_{}", var.name), var.ty, VarKind::Local);
         let home = self.homes.vars[v.index()].depth.min(self.b.depth());
         let init = match (var.ty.is_array(), self.homes.inits[v.index()]) {
-            (true, Some(init)) => Some(self.zeros_of(init, home)),
+            // A `loop`'s `break` value starts as a placeholder: its adjoint takes the shape
+            // of what is accumulated into it.
+            (true, Some(init)) if self.p.node(init).op != Op::Undef => {
+                Some(self.zeros_of(init, home))
+            }
             _ => None,
         };
         self.b.push_at(home, Stmt::Decl(dv, init));
@@ -801,10 +805,11 @@ impl Rev<'_> {
         if let Some(v) = self.cached(n) {
             return v;
         }
-        // `&a` is a view: taken again where it is needed, of the array as it was.
-        if node.op == Op::Ref {
+        // `&a` is a view (and `*a` a copy of one): taken again where it is needed, of the
+        // array as it was.
+        if matches!(node.op, Op::Ref | Op::Copy) {
             let array = self.avail(node.args[0]);
-            return self.b.floating(Op::Ref, vec![array], node.ty, node.span);
+            return self.b.floating(node.op, vec![array], node.ty, node.span);
         }
         let home = self.homes.nodes[n.index()].clone();
         if home.loops.is_empty() {
