@@ -19,6 +19,7 @@ mod calls;
 mod carried;
 mod compiles;
 mod constructs;
+mod corpus;
 mod dual;
 mod forward;
 mod generic;
