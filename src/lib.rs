@@ -5,8 +5,10 @@
 //! whose bodies are the derivative written out the way a careful student derives it on a
 //! computation graph: the forward sweep with your own variable names, then the adjoints in
 //! reverse order, one statement per local derivative (`d_a += d_out * b;`), gradients summed
-//! where a value fans out. There is no tape, no allocation and nothing hidden: the optimiser
-//! sees straight-line code and makes it as fast as a hand-written gradient.
+//! where a value fans out. Nothing is hidden: for straight-line scalar code there is no tape
+//! and no allocation, and the optimiser sees plain code it makes as fast as a hand-written
+//! gradient; a loop that overwrites its state keeps what the backward pass needs on tapes
+//! (below).
 //!
 //! ```
 //! use grad::derive_grad;
@@ -39,10 +41,13 @@
 //!   `p` it **adds** `d_out · ∂f/∂p` into the buffer `d_p`, so callers zero their buffers first.
 //!   This is also how differentiated functions call each other (below).
 //!
-//! Integer, `bool` and other non-float parameters are constants: they get no gradient and no
-//! buffer. Every gradient has the shape of its parameter: `[f64; N]` and `&[f64; N]` give
-//! `[f64; N]`, `&[f64]` and `&Vec<f64>` give `Vec<f64>` (buffer `&mut [f64]`), and 2-D arrays
-//! likewise. With `#[derive_grad(wrt(x, w))]`, `f_grad` returns only the gradients of `x` and
+//! Integer, `bool`, `char` and string parameters (and arrays, `Vec`s and `Option`s of them)
+//! are constants: they get no gradient and no buffer. Every gradient has the shape of its
+//! parameter: `[f64; N]` and `&[f64; N]` give `[f64; N]`, `&[f64]` and `&Vec<f64>` give
+//! `Vec<f64>` (buffer `&mut [f64]`), 2-D arrays likewise, and `&[Vec<f64>]` gives
+//! `Vec<Vec<f64>>`. A parameter of any other type (a struct, a tuple, a vector type of another
+//! crate) is a compile error naming it, unless `wrt(…)` leaves it out: it is never silently a
+//! constant. With `#[derive_grad(wrt(x, w))]`, `f_grad` returns only the gradients of `x` and
 //! `w`; `f_pullback` still fills every float buffer with the true partial.
 //!
 //! ```
@@ -83,9 +88,27 @@
 //!
 //! The reverse sweep runs each loop backwards over the same indices (or the iterations that
 //! ran, after a `break`). Values it needs are recomputed where they are immutable bindings;
-//! only values the loop overwrites (a `mut` variable, an element of a mutable array) are kept,
-//! each on a tape of its own — a stack array when the trip counts are constants, else a `Vec`
-//! reserved once.
+//! only values the loop overwrites (a `mut` variable, an element of a mutable array, a guard's
+//! decision that reads one) are kept, each on a tape of its own — a stack array when the trip
+//! counts are constants, else a `Vec` reserved once. What an iteration leaves for the next —
+//! a state updated after its last use in the body, as in every integrator — flows back from
+//! the next iteration:
+//!
+//! ```
+//! # use grad::derive_grad;
+//! #[derive_grad]
+//! fn euler(a: f64, h: f64, n: usize) -> f64 {
+//!     let mut s = 0.0;
+//!     let mut v = a;
+//!     for _ in 0..n {
+//!         s += v * v; // v is used…
+//!         v += h;     // …then updated, and never used after the loop
+//!     }
+//!     s
+//! }
+//! // s = Σ_{k<4} (a + k·h)², ∂s/∂h = Σ 2k(a + k·h) = 26 at (1, 0.5)
+//! assert_eq!(euler_grad(1.0, 0.5, 4), (13.5, (14.0, 26.0)));
+//! ```
 //!
 //! # Calls and custom derivatives
 //!
@@ -94,6 +117,13 @@
 //! functions with `#[derive_grad]` compose without ceremony, and a custom derivative is just a
 //! hand-written `g_pullback` with that signature (rustc checks it; a wrong one is a type
 //! error at your call). A call whose arguments are all constants needs no pullback.
+//!
+//! The macro does not see a callee's signature. A call with float arguments is taken to
+//! return a float, or an array where its result is indexed, iterated over or annotated
+//! (`let p: [f64; 2] = polar(r, t);`, the way to pass it on to another call); an argument of
+//! a type it cannot see (a field of a constant, a user `const`) is taken to be a float and
+//! gets a buffer — a wrong guess is rustc's argument-count error at the call, never a wrong
+//! derivative.
 //!
 //! ```
 //! # use grad::derive_grad;
@@ -217,17 +247,33 @@
 //! `let mut` with `=`, `+=`, `-=`, `*=`, `/=`, `%=`, `let (a, b) = (…, …)`, blocks, unary `-`, `+ - * / %`, literals,
 //! `as` casts, constants such as `std::f64::consts::PI`, `if`/`else if`/`else` as a statement
 //! or an expression on any condition (`&&`, `||`, `!` keep their short-circuit), `match` on
-//! integers, `return` anywhere, arrays, slices and `Vec`s (indexing, writes to elements,
-//! `.len()`, `[0.0; N]`, `vec![0.0; n]`, literals), `for` over ranges and arrays (`.rev()`,
-//! `.step_by(k)`, `.iter()`, `.enumerate()`, `.zip(…)`), `while`, `loop`, `break` (with a value),
-//! `continue`, labels, `iter().map(|v| …).sum()`, the `f64`/`f32` methods `sin cos tan asin acos atan atan2 sinh
-//! cosh tanh asinh acosh atanh exp exp2 exp_m1 ln log log10 log2 ln_1p powi powf sqrt cbrt
-//! hypot abs signum max min clamp mul_add recip floor ceil round trunc fract to_degrees
-//! to_radians` and their `f64::name(x)` forms, calls, and `assert!`, `debug_assert!`,
+//! integers, `return` anywhere, arrays, slices and `Vec`s (indexing, writes to elements and
+//! rows, copies with Rust's value semantics — `let prev = state;`, `*a`, `a.clone()` —
+//! `.len()`, `[0.0; N]`, `vec![0.0; n]`, literals, arrays returned by calls), `for` over
+//! ranges with bounds of any integer type and over arrays (`.rev()`, `.step_by(k)`,
+//! `.iter()`, `.enumerate()`, `.zip(…)`), `while`, `loop` (left by `break` with a value, or
+//! only by `return`), `continue`, labels, `iter().map(|v| …).sum()`, the `f64`/`f32` methods
+//! `sin cos tan asin acos atan atan2 sinh cosh tanh asinh acosh atanh exp exp2 exp_m1 ln log
+//! log10 log2 ln_1p powi powf sqrt cbrt hypot abs signum max min clamp mul_add recip floor
+//! ceil round trunc fract to_degrees to_radians` and their `f64::name(x)` forms, the
+//! predicates `is_nan is_finite is_infinite is_normal is_subnormal is_sign_positive
+//! is_sign_negative` in conditions, `f64::from`, calls, and `assert!`, `debug_assert!`,
 //! `println!`, `eprintln!` statements.
 //!
 //! Anything else is a compile error at the offending expression that says what is supported
-//! instead; the macro never silently produces a wrong derivative.
+//! instead. A type error of your own that the macro is sure of (`f32 * f64`,
+//! `x.powi(2.0)`) is left to rustc, which reports it once, at your line.
+//!
+//! # How far to trust it
+//!
+//! "Never silently wrong" is a claim the tests must back, so they do not trust the macro: every
+//! numeric test compares with an independent oracle — dual numbers (`num-dual`), derivatives
+//! derived by hand, or central differences of the function itself — and a differential
+//! harness generates random programs in the subset (with the loop shapes of numeric code:
+//! state read and then updated after its last use, coupled states, carried arrays, early
+//! exits behind `&&`/`||` guards, nested loops) and checks each against dual numbers, and
+//! ⟨∇f, t⟩ against the jvp. Known-wrong rules planted on purpose prove that the harness catches
+//! such bugs. What is outside the subset is refused at compile time rather than guessed.
 //!
 //! # Kinks and edge cases
 //!
