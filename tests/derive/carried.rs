@@ -5,7 +5,12 @@
 //! differences. Every function here once gave a wrong gradient, a panic, or code that did
 //! not compile; each test is named after what went wrong.
 
-#![allow(clippy::needless_range_loop, clippy::float_cmp)]
+#![allow(
+    clippy::redundant_closure,
+    clippy::ptr_arg,
+    clippy::needless_range_loop,
+    clippy::float_cmp
+)]
 
 use crate::differentiate;
 use grad::derive_grad;

@@ -1,7 +1,7 @@
 //! Valid functions whose generated code once failed to compile (or was refused), each checked
 //! against central differences now that it does. Named after what went wrong.
 
-#![allow(clippy::needless_range_loop)]
+#![allow(clippy::explicit_iter_loop, clippy::needless_range_loop)]
 
 use grad::derive_grad;
 

@@ -3,7 +3,7 @@
 //! lines, named after what went wrong, and checked against central differences or a hand
 //! derivative here.
 
-#![allow(clippy::needless_range_loop)]
+#![allow(clippy::ptr_arg, clippy::never_loop, clippy::needless_range_loop)]
 
 use grad::derive_grad;
 

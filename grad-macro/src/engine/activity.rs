@@ -208,15 +208,13 @@ impl Problem for Useful<'_> {
                     fact.insert(v.index());
                 }
             }
-            Stmt::Decl(v, Some(x)) | Stmt::Assign(v, _, x) | Stmt::Push(v, x) => {
-                if fact.contains(v.index()) {
-                    self.useful[x.index()] = true;
-                }
+            Stmt::Decl(v, Some(x)) | Stmt::Assign(v, _, x) | Stmt::Push(v, x)
+                if fact.contains(v.index()) =>
+            {
+                self.useful[x.index()] = true;
             }
-            Stmt::Store(store) => {
-                if fact.contains(store.var.index()) {
-                    self.useful[store.value.index()] = true;
-                }
+            Stmt::Store(store) if fact.contains(store.var.index()) => {
+                self.useful[store.value.index()] = true;
             }
             _ => {}
         }

@@ -337,15 +337,15 @@ mod tests {
         assert!(text.contains("no arms"), "{text}");
     }
 
-    fn expand(item: proc_macro2::TokenStream) -> String {
-        super::derive_grad(proc_macro2::TokenStream::new(), &item).to_string()
+    fn expand(item: &proc_macro2::TokenStream) -> String {
+        super::derive_grad(proc_macro2::TokenStream::new(), item).to_string()
     }
 
     /// Regression: a float literal that is infinite, or whose `f32` image is, reached
     /// `Literal::f64_suffixed`, which panics on infinite values.
     #[test]
     fn infinite_literals_do_not_panic() {
-        let text = expand(quote::quote! {
+        let text = expand(&quote::quote! {
             #[allow(overflowing_literals)]
             fn f(x: f64) -> f64 { x * 1e400_f64.sin() + 1e400 * x }
         });
@@ -353,7 +353,7 @@ mod tests {
             text.contains("f_grad") && !text.contains("compile_error"),
             "{text}"
         );
-        let text = expand(quote::quote! {
+        let text = expand(&quote::quote! {
             fn g(x: f32) -> f32 { x * f32::sqrt(1e39) }
         });
         assert!(
@@ -365,7 +365,7 @@ mod tests {
     /// Regression: literal loop bounds near `i128::MAX` overflowed while sizing tapes.
     #[test]
     fn huge_literal_bounds_do_not_overflow() {
-        let text = expand(quote::quote! {
+        let text = expand(&quote::quote! {
             fn f(x: f64) -> f64 {
                 let mut s = x;
                 for i in 0..=170141183460469231731687303715884105727i128 { s = s.sin(); if i > 3 { break; } }

@@ -238,13 +238,16 @@ impl Context<'_> {
 
 /// Lints generated code cannot always avoid: a parameter only code the gradient does not
 /// need used, a `let mut` whose writes the derivative does not need (dead code removed),
-/// exact float comparisons that decide kinks (and the range test of `atan2`'s
+/// a copy of an array written `a.clone()` (right for a reference and a value alike), a
+/// conversion written as a cast, exact float comparisons that decide kinks (and the range test of `atan2`'s
 /// rule), a pullback's buffers pushing its argument count past clippy's limit, and index loops
 /// (the form loops are differentiated in).
 fn allows() -> TokenStream {
     quote!(#[allow(
         unused_variables,
         unused_mut,
+        clippy::clone_on_copy,
+        clippy::unnecessary_cast,
         clippy::float_cmp,
         clippy::manual_range_contains,
         clippy::too_many_arguments,

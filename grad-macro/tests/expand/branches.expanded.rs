@@ -8,6 +8,8 @@ fn root(x: f64) -> f64 {
 #[allow(
     unused_variables,
     unused_mut,
+    clippy::clone_on_copy,
+    clippy::unnecessary_cast,
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
@@ -35,6 +37,8 @@ fn root_grad(x: f64) -> (f64, f64) {
 #[allow(
     unused_variables,
     unused_mut,
+    clippy::clone_on_copy,
+    clippy::unnecessary_cast,
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
@@ -64,6 +68,8 @@ fn early(x: f64, y: f64) -> f64 {
 #[allow(
     unused_variables,
     unused_mut,
+    clippy::clone_on_copy,
+    clippy::unnecessary_cast,
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
@@ -99,6 +105,8 @@ fn early_grad(x: f64, y: f64) -> (f64, (f64, f64)) {
 #[allow(
     unused_variables,
     unused_mut,
+    clippy::clone_on_copy,
+    clippy::unnecessary_cast,
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
@@ -137,6 +145,8 @@ fn piecewise(x: f64) -> f64 {
 #[allow(
     unused_variables,
     unused_mut,
+    clippy::clone_on_copy,
+    clippy::unnecessary_cast,
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
@@ -187,6 +197,8 @@ fn piecewise_grad(x: f64) -> (f64, f64) {
 #[allow(
     unused_variables,
     unused_mut,
+    clippy::clone_on_copy,
+    clippy::unnecessary_cast,
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,

@@ -9,6 +9,8 @@ fn softclip<T: grad::Real>(x: T, y: T) -> T {
 #[allow(
     unused_variables,
     unused_mut,
+    clippy::clone_on_copy,
+    clippy::unnecessary_cast,
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
@@ -81,6 +83,8 @@ fn softclip_grad<T: grad::Real>(x: T, y: T) -> (T, (T, T)) {
 #[allow(
     unused_variables,
     unused_mut,
+    clippy::clone_on_copy,
+    clippy::unnecessary_cast,
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
@@ -148,6 +152,8 @@ fn softclip_pullback<T: grad::Real>(x: T, y: T, d_out: T, d_x: &mut T, d_y: &mut
 #[allow(
     unused_variables,
     unused_mut,
+    clippy::clone_on_copy,
+    clippy::unnecessary_cast,
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
@@ -157,6 +163,8 @@ fn softclip_hessian<T: grad::Real>(x: T, y: T) -> (T, [T; 2], [[T; 2]; 2]) {
     #[allow(
         unused_variables,
         unused_mut,
+        clippy::clone_on_copy,
+        clippy::unnecessary_cast,
         clippy::float_cmp,
         clippy::manual_range_contains,
         clippy::too_many_arguments,
@@ -335,6 +343,8 @@ fn softclip_hessian<T: grad::Real>(x: T, y: T) -> (T, [T; 2], [[T; 2]; 2]) {
 #[allow(
     unused_variables,
     unused_mut,
+    clippy::clone_on_copy,
+    clippy::unnecessary_cast,
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,

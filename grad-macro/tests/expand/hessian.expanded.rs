@@ -10,6 +10,8 @@ fn rosenbrock(x: f64, y: f64) -> f64 {
 #[allow(
     unused_variables,
     unused_mut,
+    clippy::clone_on_copy,
+    clippy::unnecessary_cast,
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
@@ -42,6 +44,8 @@ fn rosenbrock_grad(x: f64, y: f64) -> (f64, (f64, f64)) {
 #[allow(
     unused_variables,
     unused_mut,
+    clippy::clone_on_copy,
+    clippy::unnecessary_cast,
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
@@ -70,6 +74,8 @@ fn rosenbrock_pullback(x: f64, y: f64, d_out: f64, d_x: &mut f64, d_y: &mut f64)
 #[allow(
     unused_variables,
     unused_mut,
+    clippy::clone_on_copy,
+    clippy::unnecessary_cast,
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
@@ -79,6 +85,8 @@ fn rosenbrock_hessian(x: f64, y: f64) -> (f64, [f64; 2], [[f64; 2]; 2]) {
     #[allow(
         unused_variables,
         unused_mut,
+        clippy::clone_on_copy,
+        clippy::unnecessary_cast,
         clippy::float_cmp,
         clippy::manual_range_contains,
         clippy::too_many_arguments,
@@ -154,6 +162,8 @@ fn branchy(x: f64, y: f64) -> f64 {
 #[allow(
     unused_variables,
     unused_mut,
+    clippy::clone_on_copy,
+    clippy::unnecessary_cast,
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
@@ -193,6 +203,8 @@ fn branchy_grad(x: f64, y: f64) -> (f64, (f64, f64)) {
 #[allow(
     unused_variables,
     unused_mut,
+    clippy::clone_on_copy,
+    clippy::unnecessary_cast,
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
@@ -225,6 +237,8 @@ fn branchy_pullback(x: f64, y: f64, d_out: f64, d_x: &mut f64, d_y: &mut f64) {
 #[allow(
     unused_variables,
     unused_mut,
+    clippy::clone_on_copy,
+    clippy::unnecessary_cast,
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
@@ -234,6 +248,8 @@ fn branchy_hessian(x: f64, y: f64) -> (f64, [f64; 2], [[f64; 2]; 2]) {
     #[allow(
         unused_variables,
         unused_mut,
+        clippy::clone_on_copy,
+        clippy::unnecessary_cast,
         clippy::float_cmp,
         clippy::manual_range_contains,
         clippy::too_many_arguments,

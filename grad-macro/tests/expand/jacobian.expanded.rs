@@ -9,6 +9,8 @@ fn polar(r: f64, theta: f64, w: &[f64; 3]) -> [f64; 2] {
 #[allow(
     unused_variables,
     unused_mut,
+    clippy::clone_on_copy,
+    clippy::unnecessary_cast,
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
@@ -58,6 +60,8 @@ fn polar_jacobian(r: f64, theta: f64, w: &[f64; 3]) -> ([f64; 2], [[f64; 5]; 2])
 #[allow(
     unused_variables,
     unused_mut,
+    clippy::clone_on_copy,
+    clippy::unnecessary_cast,
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
@@ -104,6 +108,8 @@ fn curve(t: f64) -> [f64; 3] {
 #[allow(
     unused_variables,
     unused_mut,
+    clippy::clone_on_copy,
+    clippy::unnecessary_cast,
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
@@ -113,6 +119,8 @@ fn curve_jacobian(t: f64) -> ([f64; 3], [[f64; 1]; 3]) {
     #[allow(
         unused_variables,
         unused_mut,
+        clippy::clone_on_copy,
+        clippy::unnecessary_cast,
         clippy::float_cmp,
         clippy::manual_range_contains,
         clippy::too_many_arguments,
@@ -148,6 +156,8 @@ fn curve_jacobian(t: f64) -> ([f64; 3], [[f64; 1]; 3]) {
 #[allow(
     unused_variables,
     unused_mut,
+    clippy::clone_on_copy,
+    clippy::unnecessary_cast,
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
@@ -179,6 +189,8 @@ fn running(x: &[f64; 3], k: f64) -> [f64; 2] {
 #[allow(
     unused_variables,
     unused_mut,
+    clippy::clone_on_copy,
+    clippy::unnecessary_cast,
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
@@ -237,6 +249,8 @@ fn running_jacobian(x: &[f64; 3], k: f64) -> ([f64; 2], [[f64; 4]; 2]) {
 #[allow(
     unused_variables,
     unused_mut,
+    clippy::clone_on_copy,
+    clippy::unnecessary_cast,
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,

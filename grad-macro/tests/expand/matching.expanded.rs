@@ -12,6 +12,8 @@ fn matched(x: f64, n: i32) -> f64 {
 #[allow(
     unused_variables,
     unused_mut,
+    clippy::clone_on_copy,
+    clippy::unnecessary_cast,
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
@@ -56,6 +58,8 @@ fn matched_grad(x: f64, n: i32) -> (f64, f64) {
 #[allow(
     unused_variables,
     unused_mut,
+    clippy::clone_on_copy,
+    clippy::unnecessary_cast,
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,

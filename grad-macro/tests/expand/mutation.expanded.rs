@@ -11,6 +11,8 @@ fn cube(x: f64) -> f64 {
 #[allow(
     unused_variables,
     unused_mut,
+    clippy::clone_on_copy,
+    clippy::unnecessary_cast,
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
@@ -31,6 +33,8 @@ fn cube_grad(x: f64) -> (f64, f64) {
 #[allow(
     unused_variables,
     unused_mut,
+    clippy::clone_on_copy,
+    clippy::unnecessary_cast,
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
@@ -60,6 +64,8 @@ fn shadow(x: f64, y: f64) -> f64 {
 #[allow(
     unused_variables,
     unused_mut,
+    clippy::clone_on_copy,
+    clippy::unnecessary_cast,
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
@@ -100,6 +106,8 @@ fn shadow_grad(x: f64, y: f64) -> (f64, (f64, f64)) {
 #[allow(
     unused_variables,
     unused_mut,
+    clippy::clone_on_copy,
+    clippy::unnecessary_cast,
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,

@@ -11,6 +11,8 @@ pub fn loss(w: f32, x: f32, target: f32) -> f32 {
 #[allow(
     unused_variables,
     unused_mut,
+    clippy::clone_on_copy,
+    clippy::unnecessary_cast,
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
@@ -36,6 +38,8 @@ pub fn loss_grad(w: f32, x: f32, target: f32) -> (f32, f32) {
 #[allow(
     unused_variables,
     unused_mut,
+    clippy::clone_on_copy,
+    clippy::unnecessary_cast,
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,

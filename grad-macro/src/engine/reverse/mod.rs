@@ -1016,7 +1016,7 @@ impl Rev<'_> {
             let extra = i128::from(inclusive);
             match (self.p.int_lit(start), self.p.int_lit(end)) {
                 (Some(a), Some(b)) => {
-                    known = known.saturating_mul(b.saturating_sub(a).saturating_add(extra).max(0))
+                    known = known.saturating_mul(b.saturating_sub(a).saturating_add(extra).max(0));
                 }
                 (Some(0), None) if self.ready_before(end, top, 8) => {
                     sizes.push((end, None, inclusive));
