@@ -377,3 +377,31 @@ fn rows_of_their_own_length_get_gradients_of_the_same_shape() {
     g.extend(&gys);
     numeric(unflatten, &point, &g);
 }
+
+#[derive_grad]
+pub fn offset_scaled(a: f64, b: f64) -> f64 {
+    a * b + a
+}
+
+// Found by the long differential run (seed 6): a call on a variable that started from a
+// constant struct's field was lowered while the variable's type was unknown, as a call on
+// constants — its gradient silently dropped.
+#[derive_grad(wrt(x))]
+pub fn call_on_an_accumulator_from_a_field(p: &Offsets, x: f64) -> f64 {
+    let mut s = p.b;
+    for _ in 0..2 {
+        s += x * p.scale;
+    }
+    offset_scaled(s, s) * x
+}
+
+#[test]
+fn a_call_on_an_accumulator_initialised_from_a_field_is_differentiated() {
+    let p = Offsets { b: 0.5, scale: 1.0 };
+    let f = |x: f64| call_on_an_accumulator_from_a_field(&p, x);
+    let (value, dx) = call_on_an_accumulator_from_a_field_grad(&p, 0.3);
+    assert_eq!(value.to_bits(), f(0.3).to_bits());
+    let h = 1e-6;
+    let want = (f(0.3 + h) - f(0.3 - h)) / (2.0 * h);
+    assert!((dx - want).abs() < 1e-6, "{dx} vs {want}");
+}

@@ -332,3 +332,36 @@ fn an_array_declared_after_an_early_return_is_read_in_a_later_loop() {
         );
     }
 }
+
+#[derive_grad]
+pub fn row_read_after_an_early_return(x: f64, rs: &[Vec<f64>]) -> f64 {
+    if x > 5.0 {
+        return x;
+    }
+    let a = -rs[0][0] * x;
+    let mut s = a;
+    for _ in 0..2 {
+        s = (s * rs[0][1]).sin();
+    }
+    s
+}
+
+/// Found by the long differential run (seed 83): a row of a `&[Vec<f64>]` read in the arm
+/// after an early return and again in a later loop was kept from the arm in a variable
+/// declared ahead of it, `Default::default()` of a `&Vec<f64>` (E0277).
+#[test]
+fn a_row_of_a_parameter_read_after_an_early_return_and_in_a_loop() {
+    let rs = vec![vec![0.5, 1.2], vec![0.3]];
+    let (value, (dx, drs)) = row_read_after_an_early_return_grad(0.7, &rs);
+    assert_eq!(
+        value.to_bits(),
+        row_read_after_an_early_return(0.7, &rs).to_bits()
+    );
+    close(
+        dx,
+        slope(|x| row_read_after_an_early_return(x, &rs), 0.7),
+        "∂x",
+    );
+    let at = |v: f64| row_read_after_an_early_return(0.7, &[vec![0.5, v], vec![0.3]]);
+    close(drs[0][1], slope(at, 1.2), "∂rs");
+}

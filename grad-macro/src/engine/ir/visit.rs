@@ -198,27 +198,27 @@ impl Function {
         }
     }
 
+    /// The array at the root of a chain of element reads and references (`&a[i][j]` → `a`).
+    pub fn array_root(&self, mut n: NodeId) -> NodeId {
+        while let Op::Index | Op::Ref = self.node(n).op {
+            n = self.node(n).args[0];
+        }
+        n
+    }
+
     /// The parameter `n` is, or is an element (or row) of.
-    pub fn param_root(&self, mut n: NodeId) -> Option<u32> {
-        loop {
-            let node = self.node(n);
-            match node.op {
-                Op::Index | Op::Ref => n = node.args[0],
-                Op::Param(i) => return Some(i),
-                _ => return None,
-            }
+    pub fn param_root(&self, n: NodeId) -> Option<u32> {
+        match self.node(self.array_root(n)).op {
+            Op::Param(i) => Some(i),
+            _ => None,
         }
     }
 
     /// The variable at the root of a chain of element reads (`a[i][j]` → `a`), if it is one.
-    pub fn read_root(&self, mut n: NodeId) -> Option<VarId> {
-        loop {
-            let node = self.node(n);
-            match node.op {
-                Op::Index | Op::Ref => n = node.args[0],
-                Op::ReadVar(v) => return Some(v),
-                _ => return None,
-            }
+    pub fn read_root(&self, n: NodeId) -> Option<VarId> {
+        match self.node(self.array_root(n)).op {
+            Op::ReadVar(v) => Some(v),
+            _ => None,
         }
     }
 }

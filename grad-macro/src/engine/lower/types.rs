@@ -54,13 +54,12 @@ pub fn settle(f: &mut Function) {
         }
         for i in 0..f.nodes.len() {
             let id = NodeId(u32::try_from(i).unwrap_or(u32::MAX));
-            let Some(ty) = derived(f, id) else {
-                continue;
-            };
-            let mut own = f.nodes[i].ty;
-            if refine(&mut own, ty) {
-                f.nodes[i].ty = own;
-                changed = true;
+            if let Some(ty) = derived(f, id) {
+                let mut own = f.nodes[i].ty;
+                if refine(&mut own, ty) {
+                    f.nodes[i].ty = own;
+                    changed = true;
+                }
             }
             if let Op::ConstCall(callee) = f.nodes[i].op
                 && f.nodes[i].ty == Ty::Unknown

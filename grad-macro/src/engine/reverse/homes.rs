@@ -196,15 +196,8 @@ impl<'p> Homes<'p> {
     /// Whether reading `n` again after the forward sweep could give another value: it reads a
     /// variable (or an element of one) that may be written after it.
     pub fn overwritten(&self, f: &Function, n: NodeId) -> bool {
-        let mut n = n;
-        loop {
-            let node = f.node(n);
-            match node.op {
-                Op::ReadVar(_) => return self.overwritten[n.index()],
-                Op::Index | Op::Ref => n = node.args[0],
-                _ => return false,
-            }
-        }
+        let root = f.array_root(n);
+        matches!(f.node(root).op, Op::ReadVar(_)) && self.overwritten[root.index()]
     }
 
     /// Whether evaluating the bound node `n` again would read something overwritten through

@@ -368,16 +368,7 @@ impl Rev<'_> {
         }));
         for (var, path, extra) in repeats {
             let value = self.read(extra, node.span);
-            if path.is_empty() {
-                self.b.push(Stmt::Assign(var, AssignOp::Add, value));
-            } else {
-                self.b.push(Stmt::Store(Store {
-                    var,
-                    path,
-                    op: AssignOp::Add,
-                    value,
-                }));
-            }
+            self.add_into(var, path, value);
         }
     }
 
@@ -612,22 +603,25 @@ impl Rev<'_> {
         }
     }
 
+    /// `var[path…] += value` (the whole variable for an empty path).
+    fn add_into(&mut self, var: VarId, path: Vec<NodeId>, value: NodeId) {
+        if path.is_empty() {
+            self.b.push(Stmt::Assign(var, AssignOp::Add, value));
+        } else {
+            self.b.push(Stmt::Store(Store {
+                var,
+                path,
+                op: AssignOp::Add,
+                value,
+            }));
+        }
+    }
+
     /// `d_target += value`, declaring `d_target` on its first contribution.
     fn contribute(&mut self, target: NodeId, value: NodeId) {
         match self.resolve(target, false) {
             Target::None => {}
-            Target::Element(var, path) => {
-                if path.is_empty() {
-                    self.b.push(Stmt::Assign(var, AssignOp::Add, value));
-                } else {
-                    self.b.push(Stmt::Store(Store {
-                        var,
-                        path,
-                        op: AssignOp::Add,
-                        value,
-                    }));
-                }
-            }
+            Target::Element(var, path) => self.add_into(var, path, value),
             Target::Node(n) => {
                 if self.p.node(n).ty.is_array() {
                     let var = self.array_adjoint(n);
@@ -812,6 +806,17 @@ impl Rev<'_> {
             return self.b.floating(node.op, vec![array], node.ty, node.span);
         }
         let home = self.homes.nodes[n.index()].clone();
+        // An element or row of a parameter (which nothing writes) is read again where it is
+        // needed, rather than kept from inside an arm (a `&Vec` row could not be declared
+        // ahead of it).
+        if home.loops.is_empty()
+            && home.depth > 1
+            && node.op == Op::Index
+            && self.p.param_root(n).is_some()
+        {
+            let args: Vec<NodeId> = node.args.iter().map(|&a| self.avail(a)).collect();
+            return self.b.floating(Op::Index, args, node.ty, node.span);
+        }
         if home.loops.is_empty() {
             // An array the forward sweep changes later is copied where it was read.
             if node.ty.is_array()
@@ -831,8 +836,11 @@ impl Rev<'_> {
             let keep =
                 home.bound && (!node.op.is_cheap() || self.homes.floats_overwritten(self.p, n));
             if !keep {
-                for arg in node.args {
-                    self.avail(arg);
+                // Printed inline: of its operands as they are available here (a row of a
+                // parameter is read again rather than kept).
+                let args: Vec<NodeId> = node.args.iter().map(|&a| self.avail(a)).collect();
+                if args != node.args {
+                    return self.b.floating(node.op, args, node.ty, node.span);
                 }
             } else if home.depth > 1 {
                 self.b.f.hoisted.insert(n);
