@@ -9,11 +9,15 @@
 
 use std::path::PathBuf;
 
-/// The path of an ADBench data file, vendored under `data/adbench/`.
+/// The path of an ADBench data file, vendored under `data/adbench/` at the workspace's root
+/// (the benchmarks' crate is a member below it).
 pub fn path(relative: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("data/adbench")
-        .join(relative)
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let root = here
+        .ancestors()
+        .find(|dir| dir.join("data/adbench").is_dir())
+        .unwrap_or(&here);
+    root.join("data/adbench").join(relative)
 }
 
 /// Every whitespace-separated number of a file, in order.

@@ -1,4 +1,5 @@
-//! The lecture's worked example of backpropagation, computed by `#[derive_grad]`.
+//! The worked example of backpropagation from Stanford's CS224N, lecture 4 ("Backpropagation
+//! and computation graphs"), computed by `#[derive_grad]`.
 //!
 //! f(x, y, z) = (x + y) · max(y, z) at (x, y, z) = (1, 2, 0):
 //!
@@ -15,9 +16,10 @@
 //! whose gradient is δ = u ∘ tanh′(z), ∂W = δ xᵀ, ∂b = δ, ∂x = Wᵀ δ, ∂u = tanh(z).
 //!
 //! It also draws the lecture's picture of the graph from the same function, `f_graph`: forward
-//! values above the edges, gradients below, written to `backprop.svg` (and printed as a table).
+//! values above the edges, gradients below, written to `target/backprop.svg` or to the path
+//! given as the first argument (and printed as a table).
 //!
-//! Run with `cargo run --release --example backprop`.
+//! Run with `cargo run --release --example backprop [PICTURE.svg]`.
 
 use grad::derive_grad;
 
@@ -113,9 +115,18 @@ fn main() {
 
     let graph = f_graph(x, y, z);
     print!("{graph}");
-    let path = std::env::current_dir()
-        .unwrap_or_default()
-        .join("backprop.svg");
+    // Under `target/` (where cargo put this example), or where the first argument says.
+    let path = std::env::args_os().nth(1).map_or_else(
+        || {
+            let exe = std::env::current_exe().unwrap_or_default();
+            let target = exe
+                .ancestors()
+                .find(|dir| dir.file_name().is_some_and(|n| n == "target"))
+                .map_or_else(std::env::temp_dir, std::path::Path::to_path_buf);
+            target.join("backprop.svg")
+        },
+        std::path::PathBuf::from,
+    );
     match std::fs::write(&path, graph.to_svg()) {
         Ok(()) => println!("the picture of this graph is in {}\n", path.display()),
         Err(e) => println!("could not write {}: {e}\n", path.display()),

@@ -342,5 +342,62 @@
 //! assert!(report.is_ok());
 //! ```
 
+/// Differentiates a function: `#[derive_grad]`, with options `#[derive_grad(wrt(…), jvp,
+/// hessian, graph, crate = …)]`.
+///
+/// Beside the function, unchanged, it writes (with the function's visibility):
+///
+/// | generated | when | what |
+/// |---|---|---|
+/// | `f_grad(params…) -> (F, gradient)` | a function returning a float | the value (bit for bit `f`'s) and the gradient of every float parameter (of `wrt`'s, with the option), bare for one, a tuple for several |
+/// | `f_pullback(params…, d_out, d_p…)` | always | reverse mode: adds `d_out · ∂f/∂p` into the `&mut` buffer of every float parameter |
+/// | `f_jacobian(params…) -> ([F; M], [[F; N]; M])` | a function returning `[F; M]` | the value and the Jacobian (rows: outputs; columns: the float inputs, flattened) |
+/// | `f_jvp(params…, t_p…) -> (F, F)` | `jvp` | forward mode: the value and the derivative along the tangents `t_p` |
+/// | `f_hessian(params…) -> (F, [F; N], [[F; N]; N])` | `hessian` | value, gradient, Hessian of a function of `N` scalar parameters |
+/// | `f_graph(params…) -> Graph` | `graph` | the computation graph of the call, with values and adjoints |
+///
+/// Options:
+///
+/// * `wrt(x, w)`: `f_grad` returns (and `f_hessian`, `f_jacobian` differentiate) only these
+///   parameters; the others are constants there. `f_pullback` still fills every float
+///   buffer. A parameter of a type the macro cannot differentiate (a struct, a tuple) must be
+///   left out this way.
+/// * `jvp`, `hessian`, `graph`: the functions above.
+/// * `crate = path`: where the `grad` crate is, when it is re-exported under another name.
+///
+/// ```
+/// use grad::derive_grad;
+///
+/// #[derive_grad(wrt(x), jvp)]
+/// fn scaled_square(x: f64, k: usize) -> f64 {
+///     x * x * k as f64
+/// }
+/// assert_eq!(scaled_square_grad(3.0, 2), (18.0, 12.0));
+/// assert_eq!(scaled_square_jvp(3.0, 2, 1.0), (18.0, 12.0));
+///
+/// #[derive_grad(hessian)]
+/// fn product(x: f64, y: f64) -> f64 {
+///     x * y
+/// }
+/// assert_eq!(product_hessian(2.0, 3.0), (6.0, [3.0, 2.0], [[0.0, 1.0], [1.0, 0.0]]));
+///
+/// mod reexported {
+///     pub use grad as g;
+/// }
+/// #[derive_grad(crate = reexported::g)]
+/// fn cube(x: f64) -> f64 {
+///     x * x * x
+/// }
+/// assert_eq!(cube_grad(2.0), (8.0, 12.0));
+/// ```
+///
+/// What is accepted, what is refused and what to write instead is in the crate
+/// documentation: [the differentiable subset](crate#the-differentiable-subset). Everything
+/// outside it is a compile error at the offending expression.
 pub use grad_macro::derive_grad;
 pub use grad_runtime::*;
+
+// Every code block of the README compiles and runs as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

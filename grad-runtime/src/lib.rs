@@ -7,8 +7,8 @@
 //! * gradient checking against central differences: [`numeric_gradient`], [`check_gradient`];
 //! * the computation graph of one call ([`Graph`]), with DOT, SVG (feature `svg`, on by
 //!   default) and text renderings;
-//! * what generated code for loops and arrays uses: [`Tape`], [`StackTape`], [`zeros_like`],
-//!   [`accumulate`], [`sum_all`].
+//! * hidden from the documentation, what generated code for loops and arrays uses: tapes,
+//!   zeros shaped like a value, element-wise accumulation.
 //!
 //! Users depend on `grad`, which re-exports everything here.
 
@@ -29,5 +29,8 @@ pub use helpers::{
     sigmoid_pullback, softplus, softplus_jvp, softplus_pullback,
 };
 pub use real::Real;
+// What generated code calls: public so that it can, out of the API's index.
+#[doc(hidden)]
 pub use shape::{Adjoint, accumulate, sum_all, zeros_like};
+#[doc(hidden)]
 pub use tape::{SPARE_BUFFERS, SPARE_VALUES, StackTape, Tape};

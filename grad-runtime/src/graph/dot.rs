@@ -22,12 +22,14 @@ impl Graph {
     /// the gradient flowing back (below, red). Render it with `dot -Tsvg`.
     ///
     /// ```
-    /// # use grad::derive_grad;
-    /// #[derive_grad(graph)]
-    /// fn f(x: f64, y: f64) -> f64 {
-    ///     x * y
-    /// }
-    /// let dot = f_graph(3.0, 4.0).to_dot();
+    /// # use grad_runtime as grad;
+    /// // What `f_graph(3.0, 4.0)` of `#[derive_grad(graph)] fn f(x, y) { x * y }` records.
+    /// let mut graph = grad::Graph::new("f");
+    /// graph.input(0, "x", 3.0);
+    /// graph.input(1, "y", 4.0);
+    /// graph.op(2, "*", None, 12.0, &[(0, 4.0), (1, 3.0)]);
+    /// graph.finish(Some(2));
+    /// let dot = graph.to_dot();
     /// assert!(dot.starts_with("digraph"));
     /// ```
     #[must_use]

@@ -17,16 +17,17 @@ use core::fmt;
 /// is in it.
 ///
 /// ```
-/// use grad::derive_grad;
-///
-/// #[derive_grad(graph)]
-/// fn f(x: f64, y: f64, z: f64) -> f64 {
-///     let a = x + y;
-///     let b = y.max(z);
-///     a * b
-/// }
-///
-/// let graph = f_graph(1.0, 2.0, 0.0);
+/// # use grad_runtime as grad;
+/// // What `f_graph(1.0, 2.0, 0.0)` records for `#[derive_grad(graph)] fn f(x, y, z)
+/// // { let a = x + y; let b = y.max(z); a * b }` (the `grad` crate's manual has it whole).
+/// let mut graph = grad::Graph::new("f");
+/// graph.input(0, "x", 1.0);
+/// graph.input(1, "y", 2.0);
+/// graph.input(2, "z", 0.0);
+/// graph.op(3, "+", Some("a"), 3.0, &[(0, 1.0), (1, 1.0)]);
+/// graph.op(4, "max", Some("b"), 2.0, &[(1, 1.0), (2, 0.0)]);
+/// graph.op(5, "*", None, 6.0, &[(3, 2.0), (4, 3.0)]);
+/// graph.finish(Some(5));
 /// assert_eq!(graph.node("a").map(|n| (n.value, n.adjoint)), Some((3.0, 2.0)));
 /// assert_eq!(graph.node("y").map(|n| n.adjoint), Some(5.0)); // 2 + 3: y fans out
 /// println!("{graph}"); // the forward and backward sweeps as a table

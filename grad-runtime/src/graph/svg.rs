@@ -31,13 +31,15 @@ impl Graph {
     /// flowing back (below, red).
     ///
     /// ```
-    /// # use grad::derive_grad;
-    /// #[derive_grad(graph)]
-    /// fn f(x: f64, y: f64) -> f64 {
-    ///     (x * y).sin()
-    /// }
-    /// let svg = f_graph(1.0, 2.0).to_svg();
-    /// assert!(svg.contains("<svg") && svg.contains("sin"));
+    /// # use grad_runtime as grad;
+    /// // What `f_graph(3.0, 4.0)` of `#[derive_grad(graph)] fn f(x, y) { x * y }` records.
+    /// let mut graph = grad::Graph::new("f");
+    /// graph.input(0, "x", 3.0);
+    /// graph.input(1, "y", 4.0);
+    /// graph.op(2, "*", None, 12.0, &[(0, 4.0), (1, 3.0)]);
+    /// graph.finish(Some(2));
+    /// let svg = graph.to_svg();
+    /// assert!(svg.contains("<svg") && svg.contains('*'));
     /// ```
     #[must_use]
     pub fn to_svg(&self) -> String {

@@ -1,5 +1,5 @@
 //! Compile-fail cases: every construct outside the subset is a spanned, rustc-style error.
-//! Refresh the expected output with `TRYBUILD=overwrite cargo test --test ui`.
+//! Refresh the expected output with `TRYBUILD=overwrite cargo test -p grad-ui`.
 
 #[test]
 fn ui() {

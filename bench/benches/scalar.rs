@@ -6,7 +6,7 @@
 //! `g` has no `mady` twin and the network neither (its 106 inputs unrolled by hand are
 //! beyond both).
 //!
-//! `cargo bench --bench scalar`; BENCHMARKS.md has the ratios and how they are computed.
+//! `cargo bench -p grad-bench --bench scalar`; BENCHMARKS.md has the ratios and how they are computed.
 
 #![allow(
     missing_docs,

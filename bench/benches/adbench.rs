@@ -5,7 +5,7 @@
 //! table prints t(gradient) / t(objective) with absolute times, the figure ADBench and
 //! GradBench publish.
 //!
-//! `cargo bench --bench adbench` runs every instance; `cargo bench --bench adbench -- gmm`
+//! `cargo bench -p grad-bench --bench adbench` runs every instance; `cargo bench -p grad-bench --bench adbench -- gmm`
 //! only those whose name contains `gmm`. Gradients are checked against ADBench's expected
 //! values in `tests/adbench.rs` before they are timed here.
 
@@ -17,16 +17,16 @@
     clippy::cast_sign_loss
 )]
 
-#[path = "../adbench/ba.rs"]
+#[path = "../../adbench/ba.rs"]
 #[allow(dead_code, reason = "the CSR's shape serves tests/adbench.rs")]
 mod ba;
-#[path = "../adbench/data.rs"]
+#[path = "../../adbench/data.rs"]
 #[allow(dead_code, reason = "its checks serve tests/adbench.rs")]
 mod data;
-#[path = "../adbench/gmm.rs"]
+#[path = "../../adbench/gmm.rs"]
 #[allow(dead_code, reason = "its hand-derived oracle serves tests/adbench.rs")]
 mod gmm;
-#[path = "../adbench/lstm.rs"]
+#[path = "../../adbench/lstm.rs"]
 mod lstm;
 
 use std::hint::black_box;
