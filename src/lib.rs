@@ -289,9 +289,9 @@
 //! | `x.hypot(y)` | `x / hypot`, `y / hypot`; 0 at the origin |
 //! | `y.atan2(x)` | `x / (x² + y²)`, `−y / (x² + y²)`; 0 at the origin |
 //! | `x.sqrt()` at 0 | +∞ (the true one-sided derivative) |
-//! | an infinite local derivative (`sqrt`, `cbrt` at 0; `asin`, `acos` at ±1; `acosh` at 1; `powf`'s base at 0) times a zero upstream — or, in forward mode, the infinite tangent it makes times a zero local derivative further on (`hypot`, `abs` at 0) | 0, not `0 · ∞ = NaN` (a "strong zero": a value the result does not depend on, or another row of a Jacobian, cannot make the gradient NaN; `_grad` and `_jvp` agree) |
+//! | an infinite local derivative (`sqrt`, `cbrt` at 0; `asin`, `acos` at ±1; `acosh` at 1; `powf`'s base at 0) times a zero upstream — or the infinite derivative it makes times a zero local derivative further on (`abs` at 0, `hypot` at the origin, a factor that is 0: `√|x|`, `√(x·w)` at w = 0), in the same function or across a call of yours | 0, not `0 · ∞ = NaN` (a "strong zero": a value the result does not depend on, or another row of a Jacobian, cannot make the gradient NaN; `_grad` and `_jvp` agree, and agree with inlining the callee) |
 //! | `if` / `match` | only the branch taken is differentiated: a `sqrt` or `ln` in the branch not taken never turns the gradient into NaN |
-//! | in `_grad`, an infinite derivative reached through a zero one: `let r = x / y;` before `if y != 0.0 { r } else { 0.0 }` at y = 0, or `(0.0 * x).sqrt()` | NaN (`0 · ∞`), as in other reverse-mode tools (a select on every adjoint would cost the hot paths): write the division inside the branch. `_jvp` gives 0 for the second |
+//! | an infinite value the result does not depend on: `let r = x / y;` before `if y != 0.0 { r } else { 0.0 }` at y = 0 | NaN in `_grad` (`∂r/∂x = 1/y = ∞` and `∂r/∂y = −∞` times the zero adjoint of the branch not taken: a division is not one of the singular ops above), as in PyTorch and JAX: write the division inside the branch. `_jvp` gives the branch's 0 |
 //! | `relu(x)` | 0 at x = 0 |
 //! | dead code | a value that never reaches the result contributes nothing, even if it is NaN |
 //!

@@ -149,6 +149,7 @@ pub const SHAPES: &[&str] = &[
     "guard: || with the carried variable on the right",
     "typed constant local",
     "path form on constants",
+    "singular point",
     "bound: i8",
     "bound: u16",
     "bound: u32",
@@ -429,17 +430,41 @@ impl Gen<'_> {
                 let m = [
                     "exp", "exp2", "exp_m1", "sinh", "cosh", "tan", "asin", "acos", "atanh",
                 ][self.r.below(9)];
+                if (m == "asin" || m == "acos") && self.r.chance(0.3) {
+                    // At the ends of the domain (a clamped argument), where the derivative
+                    // is infinite.
+                    self.tags.insert("singular point");
+                    let b = E::Method("clamp", Box::new(a), vec![E::Lit(-1.0), E::Lit(1.0)]);
+                    return E::Method(m, Box::new(b), vec![]);
+                }
                 let b = Self::bounded(a);
                 E::Method(m, Box::new(b), vec![])
             }
             8 => {
                 // Functions defined on a positive argument.
                 let m = ["ln", "log10", "log2", "sqrt", "recip", "ln_1p"][self.r.below(6)];
+                if m == "sqrt" && self.r.chance(0.5) {
+                    // √ at 0 (the points hold exact zeros), behind a kink (`|a|`) or a zero
+                    // factor (`a · a`): an infinite derivative times a zero one.
+                    self.tags.insert("singular point");
+                    let p = if self.r.chance(0.5) {
+                        E::Method("abs", Box::new(a), vec![])
+                    } else {
+                        E::Bin("*", Box::new(a.clone()), Box::new(a))
+                    };
+                    return E::Method(m, Box::new(p), vec![]);
+                }
                 let p = Self::positive(a, 0.5);
                 E::Method(m, Box::new(p), vec![])
             }
             9 => {
-                let p = Self::positive(a, 1.5);
+                let c = if self.r.chance(0.3) {
+                    self.tags.insert("singular point");
+                    1.0
+                } else {
+                    1.5
+                };
+                let p = Self::positive(a, c);
                 E::Method("acosh", Box::new(p), vec![])
             }
             10 => {
@@ -454,8 +479,15 @@ impl Gen<'_> {
                 E::Method(m, Box::new(a), vec![b])
             }
             11 => {
-                let (base, exponent) = (Self::positive(a, 0.5), self.expr(s));
                 let m = ["powf", "log"][self.r.below(2)];
+                let base = if m == "powf" && self.r.chance(0.3) {
+                    // The base at 0, where ∂x is infinite for an exponent below 1.
+                    self.tags.insert("singular point");
+                    E::Method("abs", Box::new(a), vec![])
+                } else {
+                    Self::positive(a, 0.5)
+                };
+                let exponent = self.expr(s);
                 let exponent = if m == "log" {
                     Self::positive(exponent, 2.0)
                 } else {

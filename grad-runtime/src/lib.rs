@@ -8,7 +8,8 @@
 //! * the computation graph of one call ([`Graph`]), with DOT, SVG (feature `svg`, on by
 //!   default) and text renderings;
 //! * hidden from the documentation, what generated code for loops and arrays uses: tapes,
-//!   zeros shaped like a value, element-wise accumulation.
+//!   zeros shaped like a value, element-wise accumulation, and the split of an infinite
+//!   tangent or adjoint arriving at a call.
 //!
 //! Users depend on `grad`, which re-exports everything here.
 
@@ -18,6 +19,7 @@ mod helpers;
 mod real;
 mod shape;
 mod tape;
+mod unbounded;
 
 pub use check::{
     ComponentCheck, GradientCheck, GradientMismatch, check_gradient, check_step, numeric_gradient,
@@ -34,3 +36,7 @@ pub use real::Real;
 pub use shape::{Adjoint, accumulate, sum_all, zeros_like};
 #[doc(hidden)]
 pub use tape::{SPARE_BUFFERS, SPARE_VALUES, StackTape, Tape};
+#[doc(hidden)]
+pub use unbounded::{
+    Unbounded, add_unbounded, direction, finite_part, has_infinity, unbounded_zeros,
+};

@@ -334,10 +334,135 @@ fn root_of_a_zero_product(x: f64) -> f64 {
     (0.0 * x).sqrt() + x
 }
 
-/// The documented limit of reverse mode's strong zero: an infinite derivative reached through
-/// a zero one gives NaN in `_grad` (as other reverse-mode tools do); forward mode gives the limit.
+/// An infinite derivative reached through a zero one: 0 in both modes (it was NaN in
+/// `_grad`, documented as reverse mode's limit, until reverse mode got forward mode's second
+/// strong zero).
 #[test]
-fn an_infinite_derivative_behind_a_zero_one_is_nan_in_grad_only() {
-    assert!(root_of_a_zero_product_grad(2.0).1.is_nan());
+fn an_infinite_derivative_behind_a_zero_one_is_zero_in_both_modes() {
+    assert_eq!(root_of_a_zero_product_grad(2.0).1, 1.0);
     assert_eq!(root_of_a_zero_product_jvp(2.0, 1.0).1, 1.0);
+}
+
+// Strong zeros: a zero partial (a kink's convention, or a factor that is 0) times an infinite
+// derivative gives 0 in every mode and across calls, as dual numbers written out by hand
+// (and forward mode) give. Each was NaN in `_grad` or in `_jvp` (found by the long
+// differential run: an infinite tangent from `cbrt` at 0 passed to a helper with `abs`).
+
+#[derive_grad(jvp)]
+fn root_of_abs(x: f64, w: f64) -> f64 {
+    x.abs().sqrt() + w
+}
+
+#[derive_grad(jvp)]
+fn root_of_product(x: f64, w: f64) -> f64 {
+    (x * w).sqrt()
+}
+
+#[derive_grad(jvp)]
+fn abs_of_cbrt(x: f64) -> f64 {
+    x.cbrt().abs()
+}
+
+#[derive_grad(jvp)]
+fn absolute(x: f64) -> f64 {
+    x.abs() * 2.0
+}
+
+#[derive_grad(jvp)]
+fn absolute_of_cbrt(x: f64, w: f64) -> f64 {
+    absolute(x.cbrt()) + w
+}
+
+#[derive_grad(jvp)]
+fn root_of_absolute(x: f64, w: f64) -> f64 {
+    absolute(x).sqrt() + w
+}
+
+#[derive_grad(jvp)]
+fn larger_times_size(a: &[f64], s: f64) -> f64 {
+    a[0].max(a[1]) * s.abs()
+}
+
+#[derive_grad(jvp)]
+fn through_an_array(x: f64, w: &[f64]) -> f64 {
+    let a = [x.cbrt(), w[0]];
+    larger_times_size(&a, x.cbrt())
+}
+
+#[derive_grad(jvp)]
+fn pair(x: f64) -> [f64; 2] {
+    [x.abs(), x * 3.0]
+}
+
+#[derive_grad(jvp)]
+fn root_of_pair(x: f64) -> f64 {
+    let p = pair(x);
+    p[0].sqrt() + p[1]
+}
+
+#[test]
+fn a_zero_partial_times_an_infinite_derivative_is_zero_in_every_mode() {
+    // √|x| at 0: |x|′ = 0 by convention, so the path through it contributes 0.
+    assert_eq!(root_of_abs_grad(0.0, 1.0), (1.0, (0.0, 1.0)));
+    assert_eq!(root_of_abs_jvp(0.0, 1.0, 1.0, 1.0), (1.0, 1.0));
+    // √(x w) at w = 0: f(x, 0) = 0 for every x, so ∂x = 0; ∂w = x / (2√(x w)) = +∞.
+    assert_eq!(root_of_product_grad(1.0, 0.0).1, (0.0, f64::INFINITY));
+    assert_eq!(root_of_product_jvp(1.0, 0.0, 1.0, 0.0).1, 0.0);
+    // |∛x| at 0: the infinite tangent of ∛ meets |·|′ = 0.
+    assert_eq!(abs_of_cbrt_grad(0.0), (0.0, 0.0));
+    assert_eq!(abs_of_cbrt_jvp(0.0, 1.0), (0.0, 0.0));
+    // The same across a call, both ways round, with arrays and a vector output.
+    assert_eq!(absolute_of_cbrt_grad(0.0, 1.0), (1.0, (0.0, 1.0)));
+    assert_eq!(absolute_of_cbrt_jvp(0.0, 1.0, 1.0, 1.0), (1.0, 1.0));
+    assert_eq!(root_of_absolute_grad(0.0, 1.0), (1.0, (0.0, 1.0)));
+    assert_eq!(root_of_absolute_jvp(0.0, 1.0, 1.0, 1.0), (1.0, 1.0));
+    assert_eq!(through_an_array_grad(0.0, &[1.0]), (0.0, (0.0, vec![0.0])));
+    assert_eq!(through_an_array_jvp(0.0, &[1.0], 1.0, &[1.0]), (0.0, 0.0));
+    assert_eq!(root_of_pair_grad(0.0), (0.0, 3.0));
+    assert_eq!(root_of_pair_jvp(0.0, 1.0), (0.0, 3.0));
+    // Away from the kinks nothing changes: d/dx √|x| at 4 is 1/4; a genuinely infinite
+    // derivative stays infinite, with its sign.
+    assert_eq!(root_of_abs_grad(4.0, 0.0).1, (0.25, 1.0));
+    let slope = root_of_absolute_grad(-4.0, 0.0).1.0; // d √(2|x|) = -1 / √8 at -4
+    assert!((slope + 1.0 / 8f64.sqrt()).abs() < 1e-15);
+    assert_eq!(absolute_of_cbrt_jvp(0.0, 1.0, -1.0, 0.0).1, 0.0);
+}
+
+#[test]
+fn an_infinite_seed_or_tangent_is_split_by_linearity() {
+    // The pullback of ∞: ∞ times the pullback of 1, where that is not 0.
+    let (mut dx, mut dw) = (0.0, 0.0);
+    root_of_abs_pullback(4.0, 1.0, f64::INFINITY, &mut dx, &mut dw);
+    assert_eq!((dx, dw), (f64::INFINITY, f64::INFINITY));
+    let (mut dx, mut dw) = (0.0, 0.0);
+    root_of_abs_pullback(0.0, 1.0, f64::NEG_INFINITY, &mut dx, &mut dw);
+    assert_eq!((dx, dw), (0.0, f64::NEG_INFINITY));
+    // A vector seed: the finite part as usual, plus ∞ times the direction's pullback.
+    let mut dx = 0.0;
+    pair_pullback(-2.0, [1.0, f64::INFINITY], &mut dx);
+    assert_eq!(dx, f64::INFINITY);
+    let mut dx = 0.0;
+    pair_pullback(0.0, [f64::INFINITY, 1.0], &mut dx);
+    assert_eq!(dx, 3.0);
+    // A jvp with one infinite tangent and one finite.
+    assert_eq!(root_of_abs_jvp(0.0, 1.0, f64::INFINITY, 2.0), (1.0, 2.0));
+    assert_eq!(pair_jvp(0.0, f64::INFINITY).1, [0.0, f64::INFINITY]);
+    // NaN is not split: it stays NaN.
+    assert!(root_of_abs_jvp(4.0, 1.0, f64::NAN, 0.0).1.is_nan());
+}
+
+#[derive_grad(jvp)]
+#[allow(clippy::if_not_else, reason = "the guard reads as written")]
+fn ratio_before_its_guard(x: f64, y: f64) -> f64 {
+    let r = x / y;
+    if y != 0.0 { r } else { 0.0 }
+}
+
+/// The documented case that stays NaN in `_grad`: a division (not a singular op) made before
+/// the guard that discards it. `_jvp` and the fix the docs give (dividing in the branch) are 0.
+#[test]
+fn a_division_before_its_guard_is_nan_in_grad_only() {
+    let (_, (dx, dy)) = ratio_before_its_guard_grad(1.0, 0.0);
+    assert!(dx.is_nan() && dy.is_nan());
+    assert_eq!(ratio_before_its_guard_jvp(1.0, 0.0, 1.0, 1.0).1, 0.0);
 }

@@ -41,15 +41,7 @@ impl Activity {
         if let Some(ret) = f.ret {
             useful[ret.index()] = true;
         }
-        let mut problem = Useful {
-            f,
-            useful: &mut useful,
-        };
-        dataflow::backward(
-            &mut problem,
-            &f.body,
-            &mut BitSet::with_capacity(f.vars.len()),
-        );
+        Reach::run(f, &mut useful, &|_, _| false);
         Activity {
             varied,
             useful,
@@ -77,6 +69,23 @@ impl Activity {
             })
         };
         Spread::run(f, &mut node, &seed);
+        node
+    }
+
+    /// Per node: whether its adjoint may be infinite where the values are finite — the
+    /// mirror of [`Activity::unbounded`]: it is upstream of an active node's
+    /// [`rules::unbounded`] derivative, so reverse mode multiplies it by a partial that may
+    /// be a kink's exact 0 (`√|x|` at 0: `0 · ∞`, which forward mode already makes 0).
+    pub fn unbounded_adjoint(&self, f: &Function) -> Vec<bool> {
+        let mut node = vec![false; f.nodes.len()];
+        let seed = |id: NodeId, i: usize| {
+            let arg = f.node(id).args[i];
+            self.active(id)
+                && self.varied(arg)
+                && rules::passes_derivative(f, id, i)
+                && rules::unbounded(f, id, i)
+        };
+        Reach::run(f, &mut node, &seed);
         node
     }
 
@@ -178,14 +187,28 @@ impl Problem for Spread<'_> {
     }
 }
 
-/// Usefulness spreading backward from the result (the fact: the variables a useful read may
-/// follow).
-struct Useful<'a> {
+/// Flags spreading backward along derivatives — usefulness from the result, unbounded
+/// adjoints from their seeds: from a flagged node to its operands, from a flagged read to the
+/// values written into the variable before it (the fact: the variables a flagged read may
+/// follow). `seed(node, i)` flags operand `i` of `node` whatever `node`'s own flag.
+struct Reach<'a> {
     f: &'a Function,
-    useful: &'a mut [bool],
+    flag: &'a mut [bool],
+    seed: &'a dyn Fn(NodeId, usize) -> bool,
 }
 
-impl Problem for Useful<'_> {
+impl Reach<'_> {
+    fn run(f: &Function, flag: &mut [bool], seed: &dyn Fn(NodeId, usize) -> bool) {
+        let mut problem = Reach { f, flag, seed };
+        dataflow::backward(
+            &mut problem,
+            &f.body,
+            &mut BitSet::with_capacity(f.vars.len()),
+        );
+    }
+}
+
+impl Problem for Reach<'_> {
     type Fact = BitSet;
 
     fn join(&mut self, into: &mut BitSet, other: &BitSet) {
@@ -196,25 +219,23 @@ impl Problem for Useful<'_> {
         let f = self.f;
         match stmt {
             Stmt::Let(id) => {
-                if !self.useful[id.index()] {
-                    return;
-                }
+                let flagged = self.flag[id.index()];
                 for (i, &arg) in f.node(*id).args.iter().enumerate() {
-                    if rules::passes_derivative(f, *id, i) {
-                        self.useful[arg.index()] = true;
+                    if (flagged && rules::passes_derivative(f, *id, i)) || (self.seed)(*id, i) {
+                        self.flag[arg.index()] = true;
                     }
                 }
-                if let Some(v) = f.reads_var(*id) {
+                if flagged && let Some(v) = f.reads_var(*id) {
                     fact.insert(v.index());
                 }
             }
             Stmt::Decl(v, Some(x)) | Stmt::Assign(v, _, x) | Stmt::Push(v, x)
                 if fact.contains(v.index()) =>
             {
-                self.useful[x.index()] = true;
+                self.flag[x.index()] = true;
             }
             Stmt::Store(store) if fact.contains(store.var.index()) => {
-                self.useful[store.value.index()] = true;
+                self.flag[store.value.index()] = true;
             }
             _ => {}
         }
@@ -222,8 +243,8 @@ impl Problem for Useful<'_> {
 
     fn yields(&mut self, branch: &Branch, arm: usize, _: &mut BitSet) {
         for (k, &out) in branch.outputs.iter().enumerate() {
-            if self.useful[out.index()] {
-                self.useful[branch.arms[arm].yields[k].index()] = true;
+            if self.flag[out.index()] {
+                self.flag[branch.arms[arm].yields[k].index()] = true;
             }
         }
     }

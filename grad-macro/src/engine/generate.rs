@@ -145,6 +145,69 @@ impl Context<'_> {
         quote!(#head(#(#params),*) -> (#ret_ty, #ret_ty) #bounds)
     }
 
+    /// The start of `f_pullback`: an infinite `d_out` (a caller's `√` at 0) is split, by
+    /// linearity, into its finite part and ∞ times its direction, with `0 · ∞ = 0` — what
+    /// the caller's own strong zeros would give if this body were inlined there
+    /// (`grad_runtime::Unbounded`).
+    fn unbounded_pullback(&self, seed: &Ident, buffers: &[Ident]) -> TokenStream {
+        let (krate, name) = (self.krate, self.name("pullback"));
+        let args: Vec<&Ident> = self.sig.params.iter().map(|p| &p.ident).collect();
+        let (values, temps): (Vec<TokenStream>, Vec<Ident>) = self
+            .sig
+            .floats()
+            .zip(buffers)
+            .map(|((_, p), b)| (by_ref(&p.ident, &p.ty), format_ident!("unbounded_{}", b)))
+            .unzip();
+        // A scalar `d_out` that is infinite has no finite part.
+        let finite =
+            self.sig.outputs.as_ref().map(
+                |_| quote!(#name(#(#args,)* #krate::finite_part(&#seed), #(&mut *#buffers),*);),
+            );
+        quote! {
+            if #krate::has_infinity(&#seed) {
+                #(let mut #temps = #krate::unbounded_zeros(#values);)*
+                #finite
+                #name(#(#args,)* #krate::direction(&#seed), #(&mut #temps),*);
+                #(#krate::add_unbounded(#buffers, &#temps);)*
+                return;
+            }
+        }
+    }
+
+    /// The start of `f_jvp`: infinite tangents are split as in
+    /// [`Context::unbounded_pullback`].
+    fn unbounded_jvp(&self, tangents: &[TokenStream]) -> TokenStream {
+        let (krate, name) = (self.krate, self.name("jvp"));
+        let args: Vec<&Ident> = self.sig.params.iter().map(|p| &p.ident).collect();
+        let mut any = Vec::new();
+        let (mut finite, mut direction) = (Vec::new(), Vec::new());
+        for ((_, p), t) in self.sig.floats().zip(tangents) {
+            let ty = p.kind.tangent_type(&p.ty);
+            let t = by_ref(t, &ty);
+            let again = if matches!(ty, syn::Type::Reference(_)) {
+                quote!(&)
+            } else {
+                TokenStream::new()
+            };
+            any.push(quote!(#krate::has_infinity(#t)));
+            finite.push(quote!(#again #krate::finite_part(#t)));
+            direction.push(quote!(#again #krate::direction(#t)));
+        }
+        if any.is_empty() {
+            return TokenStream::new();
+        }
+        quote! {
+            if #(#any)||* {
+                let ((value, mut tangent), (_, unbounded)) = (
+                    #name(#(#args,)* #(#finite),*),
+                    #name(#(#args,)* #(#direction),*),
+                );
+                #krate::add_unbounded(&mut tangent, &unbounded);
+                return (value, tangent);
+            }
+        }
+    }
+
     /// `fn f_jacobian(params…) -> ([f64; M], [[f64; N]; M])`.
     fn jacobian_sig(&self, layout: &Layout) -> TokenStream {
         let head = self.head("jacobian");
@@ -236,12 +299,22 @@ impl Context<'_> {
     }
 }
 
+/// `value` as a reference: itself when its type is one, else `&value`.
+fn by_ref(value: &impl ToTokens, ty: &syn::Type) -> TokenStream {
+    if matches!(ty, syn::Type::Reference(_)) {
+        value.to_token_stream()
+    } else {
+        quote!(&#value)
+    }
+}
+
 /// Lints generated code cannot always avoid: a parameter only code the gradient does not
 /// need used, a `let mut` whose writes the derivative does not need (dead code removed),
 /// a copy of an array written `a.clone()` (right for a reference and a value alike), a
 /// conversion written as a cast, exact float comparisons that decide kinks (and the range test of `atan2`'s
-/// rule), a pullback's buffers pushing its argument count past clippy's limit, and index loops
-/// (the form loops are differentiated in).
+/// rule), a pullback's buffers pushing its argument count past clippy's limit, index loops
+/// (the form loops are differentiated in), and a parameter named `_x` passed on when an
+/// infinite tangent or adjoint is split.
 fn allows() -> TokenStream {
     quote!(#[allow(
         unused_variables,
@@ -251,7 +324,8 @@ fn allows() -> TokenStream {
         clippy::float_cmp,
         clippy::manual_range_contains,
         clippy::too_many_arguments,
-        clippy::needless_range_loop
+        clippy::needless_range_loop,
+        clippy::used_underscore_binding
     )])
 }
 
@@ -325,10 +399,12 @@ pub fn pullback(cx: &Context<'_>, adjoint: &Adjoint, graph: &[bool]) -> TokenStr
     let sig = cx.pullback_sig(&seed, &buffers);
     let doc = cx.pullback_doc();
     let allows = allows();
+    let unbounded = cx.unbounded_pullback(&seed, &buffers);
     quote! {
         #[doc = #doc]
         #allows
         #sig {
+            #unbounded
             #body
         }
     }
@@ -369,10 +445,12 @@ fn jvp_item(cx: &Context<'_>, tangent: &Jvp, graph: &[bool], attrs: &TokenStream
         .collect();
     let sig = cx.jvp_sig(&tangents);
     let allows = allows();
+    let unbounded = cx.unbounded_jvp(&tangents);
     quote! {
         #attrs
         #allows
         #sig {
+            #unbounded
             #body
             (#value, #derivative)
         }

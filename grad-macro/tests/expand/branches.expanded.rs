@@ -13,7 +13,8 @@ fn root(x: f64) -> f64 {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn root_grad(x: f64) -> (f64, f64) {
     let mut t0 = 0.0;
@@ -42,9 +43,16 @@ fn root_grad(x: f64) -> (f64, f64) {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn root_pullback(x: f64, d_out: f64, d_x: &mut f64) {
+    if ::grad::has_infinity(&d_out) {
+        let mut unbounded_d_x = ::grad::unbounded_zeros(&x);
+        root_pullback(x, ::grad::direction(&d_out), &mut unbounded_d_x);
+        ::grad::add_unbounded(d_x, &unbounded_d_x);
+        return;
+    }
     let mut t0 = 0.0;
     if x > 0.0 {
         t0 = x.sqrt();
@@ -73,7 +81,8 @@ fn early(x: f64, y: f64) -> f64 {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn early_grad(x: f64, y: f64) -> (f64, (f64, f64)) {
     let mut s = 0.0;
@@ -110,9 +119,24 @@ fn early_grad(x: f64, y: f64) -> (f64, (f64, f64)) {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn early_pullback(x: f64, y: f64, d_out: f64, d_x: &mut f64, d_y: &mut f64) {
+    if ::grad::has_infinity(&d_out) {
+        let mut unbounded_d_x = ::grad::unbounded_zeros(&x);
+        let mut unbounded_d_y = ::grad::unbounded_zeros(&y);
+        early_pullback(
+            x,
+            y,
+            ::grad::direction(&d_out),
+            &mut unbounded_d_x,
+            &mut unbounded_d_y,
+        );
+        ::grad::add_unbounded(d_x, &unbounded_d_x);
+        ::grad::add_unbounded(d_y, &unbounded_d_y);
+        return;
+    }
     let mut s = 0.0;
     if x < 0.0 {} else {
         s = x.sqrt();
@@ -150,7 +174,8 @@ fn piecewise(x: f64) -> f64 {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn piecewise_grad(x: f64) -> (f64, f64) {
     let mut t0 = 0.0;
@@ -202,9 +227,16 @@ fn piecewise_grad(x: f64) -> (f64, f64) {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn piecewise_pullback(x: f64, d_out: f64, d_x: &mut f64) {
+    if ::grad::has_infinity(&d_out) {
+        let mut unbounded_d_x = ::grad::unbounded_zeros(&x);
+        piecewise_pullback(x, ::grad::direction(&d_out), &mut unbounded_d_x);
+        ::grad::add_unbounded(d_x, &unbounded_d_x);
+        return;
+    }
     let mut t0 = 0.0;
     let mut t = 0.0;
     let y = if x < -1.0 {

@@ -21,7 +21,8 @@ fn composed(x: f64, y: f64, n: usize) -> f64 {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn composed_grad(x: f64, y: f64, n: usize) -> (f64, (f64, f64)) {
     let t0 = square(x);
@@ -52,7 +53,8 @@ fn composed_grad(x: f64, y: f64, n: usize) -> (f64, (f64, f64)) {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn composed_pullback(
     x: f64,
@@ -62,6 +64,21 @@ fn composed_pullback(
     d_x: &mut f64,
     d_y: &mut f64,
 ) {
+    if ::grad::has_infinity(&d_out) {
+        let mut unbounded_d_x = ::grad::unbounded_zeros(&x);
+        let mut unbounded_d_y = ::grad::unbounded_zeros(&y);
+        composed_pullback(
+            x,
+            y,
+            n,
+            ::grad::direction(&d_out),
+            &mut unbounded_d_x,
+            &mut unbounded_d_y,
+        );
+        ::grad::add_unbounded(d_x, &unbounded_d_x);
+        ::grad::add_unbounded(d_y, &unbounded_d_y);
+        return;
+    }
     let t0 = square(x);
     let t1 = grad::sigmoid(y);
     let s = t0 + t1;

@@ -17,7 +17,8 @@ fn grow(x: f64) -> f64 {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn grow_grad(x: f64) -> (f64, f64) {
     let mut y = x;
@@ -52,9 +53,16 @@ fn grow_grad(x: f64) -> (f64, f64) {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn grow_pullback(x: f64, d_out: f64, d_x: &mut f64) {
+    if ::grad::has_infinity(&d_out) {
+        let mut unbounded_d_x = ::grad::unbounded_zeros(&x);
+        grow_pullback(x, ::grad::direction(&d_out), &mut unbounded_d_x);
+        ::grad::add_unbounded(d_x, &unbounded_d_x);
+        return;
+    }
     let mut y = x;
     let mut iterations = 0;
     while y < 100.0 {
@@ -95,7 +103,8 @@ fn first_large(x: f64, n: usize) -> f64 {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn first_large_grad(x: f64, n: usize) -> (f64, f64) {
     let mut y = x;
@@ -170,9 +179,16 @@ fn first_large_grad(x: f64, n: usize) -> (f64, f64) {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn first_large_pullback(x: f64, n: usize, d_out: f64, d_x: &mut f64) {
+    if ::grad::has_infinity(&d_out) {
+        let mut unbounded_d_x = ::grad::unbounded_zeros(&x);
+        first_large_pullback(x, n, ::grad::direction(&d_out), &mut unbounded_d_x);
+        ::grad::add_unbounded(d_x, &unbounded_d_x);
+        return;
+    }
     let mut y = x;
     let mut returned = false;
     let mut iterations = 0;

@@ -15,7 +15,8 @@ fn seed(x: f64, y: f64, z: f64) -> f64 {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn seed_grad(x: f64, y: f64, z: f64) -> (f64, (f64, f64, f64)) {
     let a = x + y;
@@ -41,7 +42,8 @@ fn seed_grad(x: f64, y: f64, z: f64) -> (f64, (f64, f64, f64)) {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn seed_pullback(
     x: f64,
@@ -52,6 +54,24 @@ fn seed_pullback(
     d_y: &mut f64,
     d_z: &mut f64,
 ) {
+    if ::grad::has_infinity(&d_out) {
+        let mut unbounded_d_x = ::grad::unbounded_zeros(&x);
+        let mut unbounded_d_y = ::grad::unbounded_zeros(&y);
+        let mut unbounded_d_z = ::grad::unbounded_zeros(&z);
+        seed_pullback(
+            x,
+            y,
+            z,
+            ::grad::direction(&d_out),
+            &mut unbounded_d_x,
+            &mut unbounded_d_y,
+            &mut unbounded_d_z,
+        );
+        ::grad::add_unbounded(d_x, &unbounded_d_x);
+        ::grad::add_unbounded(d_y, &unbounded_d_y);
+        ::grad::add_unbounded(d_z, &unbounded_d_z);
+        return;
+    }
     let a = x + y;
     let b = y.max(z);
     let d_a = d_out * b;
@@ -73,9 +93,34 @@ fn seed_pullback(
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn seed_jvp(x: f64, y: f64, z: f64, t_x: f64, t_y: f64, t_z: f64) -> (f64, f64) {
+    if ::grad::has_infinity(&t_x) || ::grad::has_infinity(&t_y)
+        || ::grad::has_infinity(&t_z)
+    {
+        let ((value, mut tangent), (_, unbounded)) = (
+            seed_jvp(
+                x,
+                y,
+                z,
+                ::grad::finite_part(&t_x),
+                ::grad::finite_part(&t_y),
+                ::grad::finite_part(&t_z),
+            ),
+            seed_jvp(
+                x,
+                y,
+                z,
+                ::grad::direction(&t_x),
+                ::grad::direction(&t_y),
+                ::grad::direction(&t_z),
+            ),
+        );
+        ::grad::add_unbounded(&mut tangent, &unbounded);
+        return (value, tangent);
+    }
     let a = x + y;
     let t_a = t_x + t_y;
     let b = y.max(z);
@@ -104,7 +149,8 @@ fn dot(w: &[f64], x: &[f64]) -> f64 {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn dot_grad(w: &[f64], x: &[f64]) -> (f64, (Vec<f64>, Vec<f64>)) {
     let mut s = 0.0;
@@ -133,9 +179,24 @@ fn dot_grad(w: &[f64], x: &[f64]) -> (f64, (Vec<f64>, Vec<f64>)) {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn dot_pullback(w: &[f64], x: &[f64], d_out: f64, d_w: &mut [f64], d_x: &mut [f64]) {
+    if ::grad::has_infinity(&d_out) {
+        let mut unbounded_d_w = ::grad::unbounded_zeros(w);
+        let mut unbounded_d_x = ::grad::unbounded_zeros(x);
+        dot_pullback(
+            w,
+            x,
+            ::grad::direction(&d_out),
+            &mut unbounded_d_w,
+            &mut unbounded_d_x,
+        );
+        ::grad::add_unbounded(d_w, &unbounded_d_w);
+        ::grad::add_unbounded(d_x, &unbounded_d_x);
+        return;
+    }
     let d_s = d_out;
     for i in 0..w.len() {
         let t0 = x[i].tanh();
@@ -157,9 +218,18 @@ fn dot_pullback(w: &[f64], x: &[f64], d_out: f64, d_w: &mut [f64], d_x: &mut [f6
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn dot_jvp(w: &[f64], x: &[f64], t_w: &[f64], t_x: &[f64]) -> (f64, f64) {
+    if ::grad::has_infinity(t_w) || ::grad::has_infinity(t_x) {
+        let ((value, mut tangent), (_, unbounded)) = (
+            dot_jvp(w, x, &::grad::finite_part(t_w), &::grad::finite_part(t_x)),
+            dot_jvp(w, x, &::grad::direction(t_w), &::grad::direction(t_x)),
+        );
+        ::grad::add_unbounded(&mut tangent, &unbounded);
+        return (value, tangent);
+    }
     let mut s = 0.0;
     let mut t_s = 0.0;
     for i in 0..w.len() {
@@ -192,7 +262,8 @@ fn prefix(x: &[f64; 4]) -> f64 {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn prefix_grad(x: &[f64; 4]) -> (f64, [f64; 4]) {
     let mut p = [0.0; 4];
@@ -230,11 +301,13 @@ fn prefix_grad(x: &[f64; 4]) -> (f64, [f64; 4]) {
     for i_1 in (1..4).rev() {
         let d_t8 = d_p[i_1];
         d_p[i_1] = 0.0;
-        let d_t9 = d_t8;
-        let d_t1 = d_t8;
-        let t10 = x[i_1];
-        d_x[i_1] += d_t1 * (t10 + t10);
-        d_p[i_1 - 1] += d_t9;
+        let t9 = if 1.0 == 0.0 { 0.0 } else { d_t8 };
+        let d_t10 = t9;
+        let d_t1 = t9;
+        let t11 = x[i_1];
+        let t12 = t11 + t11;
+        d_x[i_1] += if t12 == 0.0 { 0.0 } else { d_t1 * t12 };
+        d_p[i_1 - 1] += d_t10;
     }
     d_x[0] += d_p[0];
     d_p[0] = 0.0;
@@ -251,9 +324,16 @@ fn prefix_grad(x: &[f64; 4]) -> (f64, [f64; 4]) {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn prefix_pullback(x: &[f64; 4], d_out: f64, d_x: &mut [f64; 4]) {
+    if ::grad::has_infinity(&d_out) {
+        let mut unbounded_d_x = ::grad::unbounded_zeros(x);
+        prefix_pullback(x, ::grad::direction(&d_out), &mut unbounded_d_x);
+        ::grad::add_unbounded(d_x, &unbounded_d_x);
+        return;
+    }
     let mut p = [0.0; 4];
     p[0] = x[0];
     for i in 1..4 {
@@ -283,11 +363,13 @@ fn prefix_pullback(x: &[f64; 4], d_out: f64, d_x: &mut [f64; 4]) {
     for i_1 in (1..4).rev() {
         let d_t8 = d_p[i_1];
         d_p[i_1] = 0.0;
-        let d_t9 = d_t8;
-        let d_t1 = d_t8;
-        let t10 = x[i_1];
-        d_x[i_1] += d_t1 * (t10 + t10);
-        d_p[i_1 - 1] += d_t9;
+        let t9 = if 1.0 == 0.0 { 0.0 } else { d_t8 };
+        let d_t10 = t9;
+        let d_t1 = t9;
+        let t11 = x[i_1];
+        let t12 = t11 + t11;
+        d_x[i_1] += if t12 == 0.0 { 0.0 } else { d_t1 * t12 };
+        d_p[i_1 - 1] += d_t10;
     }
     d_x[0] += d_p[0];
     d_p[0] = 0.0;
@@ -304,9 +386,18 @@ fn prefix_pullback(x: &[f64; 4], d_out: f64, d_x: &mut [f64; 4]) {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn prefix_jvp(x: &[f64; 4], t_x: [f64; 4]) -> (f64, f64) {
+    if ::grad::has_infinity(&t_x) {
+        let ((value, mut tangent), (_, unbounded)) = (
+            prefix_jvp(x, ::grad::finite_part(&t_x)),
+            prefix_jvp(x, ::grad::direction(&t_x)),
+        );
+        ::grad::add_unbounded(&mut tangent, &unbounded);
+        return (value, tangent);
+    }
     let mut p = [0.0; 4];
     let mut t_p = [0.0; 4];
     p[0] = x[0];
@@ -350,7 +441,8 @@ fn composed(x: f64, y: f64) -> f64 {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn composed_grad(x: f64, y: f64) -> (f64, (f64, f64)) {
     let h = seed(x, y, 1.0);
@@ -376,9 +468,24 @@ fn composed_grad(x: f64, y: f64) -> (f64, (f64, f64)) {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn composed_pullback(x: f64, y: f64, d_out: f64, d_x: &mut f64, d_y: &mut f64) {
+    if ::grad::has_infinity(&d_out) {
+        let mut unbounded_d_x = ::grad::unbounded_zeros(&x);
+        let mut unbounded_d_y = ::grad::unbounded_zeros(&y);
+        composed_pullback(
+            x,
+            y,
+            ::grad::direction(&d_out),
+            &mut unbounded_d_x,
+            &mut unbounded_d_y,
+        );
+        ::grad::add_unbounded(d_x, &unbounded_d_x);
+        ::grad::add_unbounded(d_y, &unbounded_d_y);
+        return;
+    }
     let h = seed(x, y, 1.0);
     let t0 = grad::sigmoid(h);
     let d_t0 = d_out * x;
@@ -399,9 +506,18 @@ fn composed_pullback(x: f64, y: f64, d_out: f64, d_x: &mut f64, d_y: &mut f64) {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn composed_jvp(x: f64, y: f64, t_x: f64, t_y: f64) -> (f64, f64) {
+    if ::grad::has_infinity(&t_x) || ::grad::has_infinity(&t_y) {
+        let ((value, mut tangent), (_, unbounded)) = (
+            composed_jvp(x, y, ::grad::finite_part(&t_x), ::grad::finite_part(&t_y)),
+            composed_jvp(x, y, ::grad::direction(&t_x), ::grad::direction(&t_y)),
+        );
+        ::grad::add_unbounded(&mut tangent, &unbounded);
+        return (value, tangent);
+    }
     let (h, t_h) = seed_jvp(x, y, 1.0, t_x, t_y, 0.0);
     let (t2, t3) = grad::sigmoid_jvp(h, t_h);
     let out = t2 * x;

@@ -14,7 +14,8 @@ fn softclip<T: grad::Real>(x: T, y: T) -> T {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn softclip_grad<T: grad::Real>(x: T, y: T) -> (T, (T, T)) {
     let t0 = x * y;
@@ -68,13 +69,42 @@ fn softclip_grad<T: grad::Real>(x: T, y: T) -> (T, (T, T)) {
                     <T as ::grad::Real>::zero()
                 });
     }
-    let d_t1 = d_s;
-    let d_t4 = d_s;
-    let d_t3 = d_t4 * t2;
-    let mut d_x = d_t3 * (<T as ::grad::Real>::from_f64(3.0) * x.powi(2));
-    let d_t0 = d_t1 * t0.cos();
-    d_x += d_t0 * y;
-    d_y += d_t0 * x;
+    let t9 = if <T as ::grad::Real>::one() == <T as ::grad::Real>::zero() {
+        <T as ::grad::Real>::zero()
+    } else {
+        d_s
+    };
+    let d_t1 = t9;
+    let d_t4 = t9;
+    let d_t3 = if t2 == <T as ::grad::Real>::zero() {
+        <T as ::grad::Real>::zero()
+    } else {
+        d_t4 * t2
+    };
+    let t10 = <T as ::grad::Real>::from_f64(3.0) * x.powi(2);
+    let mut d_x = if t10 == <T as ::grad::Real>::zero() {
+        <T as ::grad::Real>::zero()
+    } else {
+        d_t3 * t10
+    };
+    let t11 = t0.cos();
+    let d_t0 = if t11 == <T as ::grad::Real>::zero() {
+        <T as ::grad::Real>::zero()
+    } else {
+        d_t1 * t11
+    };
+    d_x
+        += if y == <T as ::grad::Real>::zero() {
+            <T as ::grad::Real>::zero()
+        } else {
+            d_t0 * y
+        };
+    d_y
+        += if x == <T as ::grad::Real>::zero() {
+            <T as ::grad::Real>::zero()
+        } else {
+            d_t0 * x
+        };
     (out, (d_x, d_y))
 }
 /** Reverse mode of `softclip`: adds `d_out · ∂softclip/∂p` into the buffer `d_p` of every float parameter `p`.
@@ -88,9 +118,24 @@ fn softclip_grad<T: grad::Real>(x: T, y: T) -> (T, (T, T)) {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn softclip_pullback<T: grad::Real>(x: T, y: T, d_out: T, d_x: &mut T, d_y: &mut T) {
+    if ::grad::has_infinity(&d_out) {
+        let mut unbounded_d_x = ::grad::unbounded_zeros(&x);
+        let mut unbounded_d_y = ::grad::unbounded_zeros(&y);
+        softclip_pullback(
+            x,
+            y,
+            ::grad::direction(&d_out),
+            &mut unbounded_d_x,
+            &mut unbounded_d_y,
+        );
+        ::grad::add_unbounded(d_x, &unbounded_d_x);
+        ::grad::add_unbounded(d_y, &unbounded_d_y);
+        return;
+    }
     let t0 = x * y;
     let t1 = t0.sin();
     let t2 = T::from_f64(0.5);
@@ -137,13 +182,43 @@ fn softclip_pullback<T: grad::Real>(x: T, y: T, d_out: T, d_x: &mut T, d_y: &mut
                     <T as ::grad::Real>::zero()
                 });
     }
-    let d_t1 = d_s;
-    let d_t4 = d_s;
-    let d_t3 = d_t4 * t2;
-    *d_x += d_t3 * (<T as ::grad::Real>::from_f64(3.0) * x.powi(2));
-    let d_t0 = d_t1 * t0.cos();
-    *d_x += d_t0 * y;
-    *d_y += d_t0 * x;
+    let t9 = if <T as ::grad::Real>::one() == <T as ::grad::Real>::zero() {
+        <T as ::grad::Real>::zero()
+    } else {
+        d_s
+    };
+    let d_t1 = t9;
+    let d_t4 = t9;
+    let d_t3 = if t2 == <T as ::grad::Real>::zero() {
+        <T as ::grad::Real>::zero()
+    } else {
+        d_t4 * t2
+    };
+    let t10 = <T as ::grad::Real>::from_f64(3.0) * x.powi(2);
+    *d_x
+        += if t10 == <T as ::grad::Real>::zero() {
+            <T as ::grad::Real>::zero()
+        } else {
+            d_t3 * t10
+        };
+    let t11 = t0.cos();
+    let d_t0 = if t11 == <T as ::grad::Real>::zero() {
+        <T as ::grad::Real>::zero()
+    } else {
+        d_t1 * t11
+    };
+    *d_x
+        += if y == <T as ::grad::Real>::zero() {
+            <T as ::grad::Real>::zero()
+        } else {
+            d_t0 * y
+        };
+    *d_y
+        += if x == <T as ::grad::Real>::zero() {
+            <T as ::grad::Real>::zero()
+        } else {
+            d_t0 * x
+        };
 }
 /** Value, gradient and Hessian of `softclip`.
 
@@ -157,7 +232,8 @@ fn softclip_pullback<T: grad::Real>(x: T, y: T, d_out: T, d_x: &mut T, d_y: &mut
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn softclip_hessian<T: grad::Real>(x: T, y: T) -> (T, [T; 2], [[T; 2]; 2]) {
     #[allow(
@@ -168,7 +244,8 @@ fn softclip_hessian<T: grad::Real>(x: T, y: T) -> (T, [T; 2], [[T; 2]; 2]) {
         clippy::float_cmp,
         clippy::manual_range_contains,
         clippy::too_many_arguments,
-        clippy::needless_range_loop
+        clippy::needless_range_loop,
+        clippy::used_underscore_binding
     )]
     fn softclip_hvp<T: grad::Real>(x: T, y: T, t_x: T, t_y: T) -> (T, [T; 2], [T; 2]) {
         let t0 = x * y;
@@ -265,45 +342,107 @@ fn softclip_hessian<T: grad::Real>(x: T, y: T) -> (T, [T; 2], [[T; 2]; 2]) {
                         <T as ::grad::Real>::zero()
                     });
         }
-        let d_t2 = d_s;
-        let t_d_t2 = t_d_s;
-        let d_t10 = d_s;
-        let t_d_t10 = t_d_s;
-        let d_t6 = d_t10 * t5;
-        let t_d_t6 = if t5 == <T as ::grad::Real>::zero() {
+        let t22 = if <T as ::grad::Real>::one() == <T as ::grad::Real>::zero() {
+            <T as ::grad::Real>::zero()
+        } else {
+            d_s
+        };
+        let t23 = if <T as ::grad::Real>::one() == <T as ::grad::Real>::zero() {
+            <T as ::grad::Real>::zero()
+        } else {
+            t_d_s
+        };
+        let d_t2 = t22;
+        let t_d_t2 = t23;
+        let d_t10 = t22;
+        let t_d_t10 = t23;
+        let t24 = d_t10 * t5;
+        let t25 = if t5 == <T as ::grad::Real>::zero() {
             <T as ::grad::Real>::zero()
         } else {
             t5 * t_d_t10
         };
-        let t22 = <T as ::grad::Real>::from_f64(2.0) * x * t_x;
-        let t23 = <T as ::grad::Real>::from_f64(3.0) * t22;
-        let mut d_x = d_t6 * t8;
-        let mut t_d_x = (if t8 == <T as ::grad::Real>::zero() {
+        let d_t6 = if t5 == <T as ::grad::Real>::zero() {
+            <T as ::grad::Real>::zero()
+        } else {
+            t24
+        };
+        let t_d_t6 = if t5 == <T as ::grad::Real>::zero() {
+            <T as ::grad::Real>::zero()
+        } else {
+            t25
+        };
+        let t26 = <T as ::grad::Real>::from_f64(2.0) * x * t_x;
+        let t27 = <T as ::grad::Real>::from_f64(3.0) * t26;
+        let t28 = d_t6 * t8;
+        let t29 = (if t8 == <T as ::grad::Real>::zero() {
             <T as ::grad::Real>::zero()
         } else {
             t8 * t_d_t6
-        }) + d_t6 * t23;
-        let t24 = -t2 * t1;
-        let d_t0 = d_t2 * t3;
-        let t_d_t0 = (if t3 == <T as ::grad::Real>::zero() {
+        }) + d_t6 * t27;
+        let mut d_x = if t8 == <T as ::grad::Real>::zero() {
+            <T as ::grad::Real>::zero()
+        } else {
+            t28
+        };
+        let mut t_d_x = if t8 == <T as ::grad::Real>::zero() {
+            <T as ::grad::Real>::zero()
+        } else {
+            t29
+        };
+        let t30 = -t2 * t1;
+        let t31 = d_t2 * t3;
+        let t32 = (if t3 == <T as ::grad::Real>::zero() {
             <T as ::grad::Real>::zero()
         } else {
             t3 * t_d_t2
-        }) + d_t2 * t24;
-        d_x += d_t0 * y;
+        }) + d_t2 * t30;
+        let d_t0 = if t3 == <T as ::grad::Real>::zero() {
+            <T as ::grad::Real>::zero()
+        } else {
+            t31
+        };
+        let t_d_t0 = if t3 == <T as ::grad::Real>::zero() {
+            <T as ::grad::Real>::zero()
+        } else {
+            t32
+        };
+        let t33 = d_t0 * y;
+        let t34 = (if y == <T as ::grad::Real>::zero() {
+            <T as ::grad::Real>::zero()
+        } else {
+            y * t_d_t0
+        }) + d_t0 * t_y;
+        d_x
+            += if y == <T as ::grad::Real>::zero() {
+                <T as ::grad::Real>::zero()
+            } else {
+                t33
+            };
         t_d_x
-            += (if y == <T as ::grad::Real>::zero() {
+            += if y == <T as ::grad::Real>::zero() {
                 <T as ::grad::Real>::zero()
             } else {
-                y * t_d_t0
-            }) + d_t0 * t_y;
-        d_y += d_t0 * x;
+                t34
+            };
+        let t35 = d_t0 * x;
+        let t36 = (if x == <T as ::grad::Real>::zero() {
+            <T as ::grad::Real>::zero()
+        } else {
+            x * t_d_t0
+        }) + d_t0 * t_x;
+        d_y
+            += if x == <T as ::grad::Real>::zero() {
+                <T as ::grad::Real>::zero()
+            } else {
+                t35
+            };
         t_d_y
-            += (if x == <T as ::grad::Real>::zero() {
+            += if x == <T as ::grad::Real>::zero() {
                 <T as ::grad::Real>::zero()
             } else {
-                x * t_d_t0
-            }) + d_t0 * t_x;
+                t36
+            };
         (out, [d_x, d_y], [t_d_x, t_d_y])
     }
     let mut value = <T as ::grad::Real>::from_f64(0.0);
@@ -348,9 +487,18 @@ fn softclip_hessian<T: grad::Real>(x: T, y: T) -> (T, [T; 2], [[T; 2]; 2]) {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn softclip_jvp<T: grad::Real>(x: T, y: T, t_x: T, t_y: T) -> (T, T) {
+    if ::grad::has_infinity(&t_x) || ::grad::has_infinity(&t_y) {
+        let ((value, mut tangent), (_, unbounded)) = (
+            softclip_jvp(x, y, ::grad::finite_part(&t_x), ::grad::finite_part(&t_y)),
+            softclip_jvp(x, y, ::grad::direction(&t_x), ::grad::direction(&t_y)),
+        );
+        ::grad::add_unbounded(&mut tangent, &unbounded);
+        return (value, tangent);
+    }
     let t0 = x * y;
     let t1 = y * t_x + x * t_y;
     let t2 = t0.sin();

@@ -15,7 +15,8 @@ fn seed(x: f64, y: f64, z: f64) -> f64 {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn seed_grad(x: f64, y: f64, z: f64) -> (f64, (f64, f64, f64)) {
     let a = x + y;
@@ -41,7 +42,8 @@ fn seed_grad(x: f64, y: f64, z: f64) -> (f64, (f64, f64, f64)) {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn seed_pullback(
     x: f64,
@@ -52,6 +54,24 @@ fn seed_pullback(
     d_y: &mut f64,
     d_z: &mut f64,
 ) {
+    if ::grad::has_infinity(&d_out) {
+        let mut unbounded_d_x = ::grad::unbounded_zeros(&x);
+        let mut unbounded_d_y = ::grad::unbounded_zeros(&y);
+        let mut unbounded_d_z = ::grad::unbounded_zeros(&z);
+        seed_pullback(
+            x,
+            y,
+            z,
+            ::grad::direction(&d_out),
+            &mut unbounded_d_x,
+            &mut unbounded_d_y,
+            &mut unbounded_d_z,
+        );
+        ::grad::add_unbounded(d_x, &unbounded_d_x);
+        ::grad::add_unbounded(d_y, &unbounded_d_y);
+        ::grad::add_unbounded(d_z, &unbounded_d_z);
+        return;
+    }
     let a = x + y;
     let b = y.max(z);
     let d_a = d_out * b;
@@ -73,7 +93,8 @@ fn seed_pullback(
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn seed_graph(x: f64, y: f64, z: f64) -> ::grad::Graph {
     let mut graph = ::grad::Graph::new("seed");
@@ -107,7 +128,8 @@ fn branchy(x: f64, y: f64) -> f64 {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn branchy_grad(x: f64, y: f64) -> (f64, (f64, f64)) {
     let mut t0 = 0.0;
@@ -145,9 +167,24 @@ fn branchy_grad(x: f64, y: f64) -> (f64, (f64, f64)) {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn branchy_pullback(x: f64, y: f64, d_out: f64, d_x: &mut f64, d_y: &mut f64) {
+    if ::grad::has_infinity(&d_out) {
+        let mut unbounded_d_x = ::grad::unbounded_zeros(&x);
+        let mut unbounded_d_y = ::grad::unbounded_zeros(&y);
+        branchy_pullback(
+            x,
+            y,
+            ::grad::direction(&d_out),
+            &mut unbounded_d_x,
+            &mut unbounded_d_y,
+        );
+        ::grad::add_unbounded(d_x, &unbounded_d_x);
+        ::grad::add_unbounded(d_y, &unbounded_d_y);
+        return;
+    }
     let mut t0 = 0.0;
     let r = if x > y {
         t0 = x * y;
@@ -179,7 +216,8 @@ fn branchy_pullback(x: f64, y: f64, d_out: f64, d_x: &mut f64, d_y: &mut f64) {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn branchy_graph(x: f64, y: f64) -> ::grad::Graph {
     let mut graph = ::grad::Graph::new("branchy");

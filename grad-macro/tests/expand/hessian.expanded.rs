@@ -15,7 +15,8 @@ fn rosenbrock(x: f64, y: f64) -> f64 {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn rosenbrock_grad(x: f64, y: f64) -> (f64, (f64, f64)) {
     let a = 1.0 - x;
@@ -49,9 +50,24 @@ fn rosenbrock_grad(x: f64, y: f64) -> (f64, (f64, f64)) {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn rosenbrock_pullback(x: f64, y: f64, d_out: f64, d_x: &mut f64, d_y: &mut f64) {
+    if ::grad::has_infinity(&d_out) {
+        let mut unbounded_d_x = ::grad::unbounded_zeros(&x);
+        let mut unbounded_d_y = ::grad::unbounded_zeros(&y);
+        rosenbrock_pullback(
+            x,
+            y,
+            ::grad::direction(&d_out),
+            &mut unbounded_d_x,
+            &mut unbounded_d_y,
+        );
+        ::grad::add_unbounded(d_x, &unbounded_d_x);
+        ::grad::add_unbounded(d_y, &unbounded_d_y);
+        return;
+    }
     let a = 1.0 - x;
     let t0 = x * x;
     let b = y - t0;
@@ -79,7 +95,8 @@ fn rosenbrock_pullback(x: f64, y: f64, d_out: f64, d_x: &mut f64, d_y: &mut f64)
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn rosenbrock_hessian(x: f64, y: f64) -> (f64, [f64; 2], [[f64; 2]; 2]) {
     #[allow(
@@ -90,7 +107,8 @@ fn rosenbrock_hessian(x: f64, y: f64) -> (f64, [f64; 2], [[f64; 2]; 2]) {
         clippy::float_cmp,
         clippy::manual_range_contains,
         clippy::too_many_arguments,
-        clippy::needless_range_loop
+        clippy::needless_range_loop,
+        clippy::used_underscore_binding
     )]
     fn rosenbrock_hvp(x: f64, y: f64, t_x: f64, t_y: f64) -> (f64, [f64; 2], [f64; 2]) {
         let a = 1.0 - x;
@@ -167,7 +185,8 @@ fn branchy(x: f64, y: f64) -> f64 {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn branchy_grad(x: f64, y: f64) -> (f64, (f64, f64)) {
     let mut t0 = 0.0;
@@ -208,9 +227,24 @@ fn branchy_grad(x: f64, y: f64) -> (f64, (f64, f64)) {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn branchy_pullback(x: f64, y: f64, d_out: f64, d_x: &mut f64, d_y: &mut f64) {
+    if ::grad::has_infinity(&d_out) {
+        let mut unbounded_d_x = ::grad::unbounded_zeros(&x);
+        let mut unbounded_d_y = ::grad::unbounded_zeros(&y);
+        branchy_pullback(
+            x,
+            y,
+            ::grad::direction(&d_out),
+            &mut unbounded_d_x,
+            &mut unbounded_d_y,
+        );
+        ::grad::add_unbounded(d_x, &unbounded_d_x);
+        ::grad::add_unbounded(d_y, &unbounded_d_y);
+        return;
+    }
     let mut t0 = 0.0;
     let mut t1 = 0.0;
     if x > y {
@@ -242,7 +276,8 @@ fn branchy_pullback(x: f64, y: f64, d_out: f64, d_x: &mut f64, d_y: &mut f64) {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn branchy_hessian(x: f64, y: f64) -> (f64, [f64; 2], [[f64; 2]; 2]) {
     #[allow(
@@ -253,7 +288,8 @@ fn branchy_hessian(x: f64, y: f64) -> (f64, [f64; 2], [[f64; 2]; 2]) {
         clippy::float_cmp,
         clippy::manual_range_contains,
         clippy::too_many_arguments,
-        clippy::needless_range_loop
+        clippy::needless_range_loop,
+        clippy::used_underscore_binding
     )]
     fn branchy_hvp(x: f64, y: f64, t_x: f64, t_y: f64) -> (f64, [f64; 2], [f64; 2]) {
         let mut t0 = 0.0;

@@ -14,7 +14,8 @@ fn polar(r: f64, theta: f64, w: &[f64; 3]) -> [f64; 2] {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn polar_jacobian(r: f64, theta: f64, w: &[f64; 3]) -> ([f64; 2], [[f64; 5]; 2]) {
     let t0 = w[1];
@@ -65,7 +66,8 @@ fn polar_jacobian(r: f64, theta: f64, w: &[f64; 3]) -> ([f64; 2], [[f64; 5]; 2])
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn polar_pullback(
     r: f64,
@@ -76,6 +78,33 @@ fn polar_pullback(
     d_theta: &mut f64,
     d_w: &mut [f64; 3],
 ) {
+    if ::grad::has_infinity(&d_out) {
+        let mut unbounded_d_r = ::grad::unbounded_zeros(&r);
+        let mut unbounded_d_theta = ::grad::unbounded_zeros(&theta);
+        let mut unbounded_d_w = ::grad::unbounded_zeros(w);
+        polar_pullback(
+            r,
+            theta,
+            w,
+            ::grad::finite_part(&d_out),
+            &mut *d_r,
+            &mut *d_theta,
+            &mut *d_w,
+        );
+        polar_pullback(
+            r,
+            theta,
+            w,
+            ::grad::direction(&d_out),
+            &mut unbounded_d_r,
+            &mut unbounded_d_theta,
+            &mut unbounded_d_w,
+        );
+        ::grad::add_unbounded(d_r, &unbounded_d_r);
+        ::grad::add_unbounded(d_theta, &unbounded_d_theta);
+        ::grad::add_unbounded(d_w, &unbounded_d_w);
+        return;
+    }
     let t0 = w[1];
     let t1 = w[2];
     let t2 = t0 * t1;
@@ -113,7 +142,8 @@ fn curve(t: f64) -> [f64; 3] {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn curve_jacobian(t: f64) -> ([f64; 3], [[f64; 1]; 3]) {
     #[allow(
@@ -124,9 +154,18 @@ fn curve_jacobian(t: f64) -> ([f64; 3], [[f64; 1]; 3]) {
         clippy::float_cmp,
         clippy::manual_range_contains,
         clippy::too_many_arguments,
-        clippy::needless_range_loop
+        clippy::needless_range_loop,
+        clippy::used_underscore_binding
     )]
     fn curve_jvp(t: f64, t_t: f64) -> ([f64; 3], [f64; 3]) {
+        if ::grad::has_infinity(&t_t) {
+            let ((value, mut tangent), (_, unbounded)) = (
+                curve_jvp(t, ::grad::finite_part(&t_t)),
+                curve_jvp(t, ::grad::direction(&t_t)),
+            );
+            ::grad::add_unbounded(&mut tangent, &unbounded);
+            return (value, tangent);
+        }
         let t0 = t.cos();
         let t1 = t.sin();
         let t2 = -t1 * t_t;
@@ -161,9 +200,17 @@ fn curve_jacobian(t: f64) -> ([f64; 3], [[f64; 1]; 3]) {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn curve_pullback(t: f64, d_out: [f64; 3], d_t: &mut f64) {
+    if ::grad::has_infinity(&d_out) {
+        let mut unbounded_d_t = ::grad::unbounded_zeros(&t);
+        curve_pullback(t, ::grad::finite_part(&d_out), &mut *d_t);
+        curve_pullback(t, ::grad::direction(&d_out), &mut unbounded_d_t);
+        ::grad::add_unbounded(d_t, &unbounded_d_t);
+        return;
+    }
     let t0 = t.cos();
     let t1 = t.sin();
     let d_t0 = d_out[0];
@@ -194,7 +241,8 @@ fn running(x: &[f64; 3], k: f64) -> [f64; 2] {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn running_jacobian(x: &[f64; 3], k: f64) -> ([f64; 2], [[f64; 4]; 2]) {
     let mut p = 1.0;
@@ -254,7 +302,8 @@ fn running_jacobian(x: &[f64; 3], k: f64) -> ([f64; 2], [[f64; 4]; 2]) {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn running_pullback(
     x: &[f64; 3],
@@ -263,6 +312,21 @@ fn running_pullback(
     d_x: &mut [f64; 3],
     d_k: &mut f64,
 ) {
+    if ::grad::has_infinity(&d_out) {
+        let mut unbounded_d_x = ::grad::unbounded_zeros(x);
+        let mut unbounded_d_k = ::grad::unbounded_zeros(&k);
+        running_pullback(x, k, ::grad::finite_part(&d_out), &mut *d_x, &mut *d_k);
+        running_pullback(
+            x,
+            k,
+            ::grad::direction(&d_out),
+            &mut unbounded_d_x,
+            &mut unbounded_d_k,
+        );
+        ::grad::add_unbounded(d_x, &unbounded_d_x);
+        ::grad::add_unbounded(d_k, &unbounded_d_k);
+        return;
+    }
     let mut p = 1.0;
     let mut tape_p = ::grad::StackTape::<_, 3>::new();
     let mut tape_p_1 = ::grad::StackTape::<_, 3>::new();

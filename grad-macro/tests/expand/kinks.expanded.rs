@@ -15,7 +15,8 @@ fn kinks(x: f64, y: f64) -> f64 {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn kinks_grad(x: f64, y: f64) -> (f64, (f64, f64)) {
     let t0 = x.abs();
@@ -64,9 +65,24 @@ fn kinks_grad(x: f64, y: f64) -> (f64, (f64, f64)) {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn kinks_pullback(x: f64, y: f64, d_out: f64, d_x: &mut f64, d_y: &mut f64) {
+    if ::grad::has_infinity(&d_out) {
+        let mut unbounded_d_x = ::grad::unbounded_zeros(&x);
+        let mut unbounded_d_y = ::grad::unbounded_zeros(&y);
+        kinks_pullback(
+            x,
+            y,
+            ::grad::direction(&d_out),
+            &mut unbounded_d_x,
+            &mut unbounded_d_y,
+        );
+        ::grad::add_unbounded(d_x, &unbounded_d_x);
+        ::grad::add_unbounded(d_y, &unbounded_d_y);
+        return;
+    }
     let t0 = x.abs();
     let t1 = y.clamp(-1.0, 1.0);
     let a = t0 + t1;

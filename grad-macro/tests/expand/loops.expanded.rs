@@ -17,7 +17,8 @@ fn cube(x: f64) -> f64 {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn cube_grad(x: f64) -> (f64, f64) {
     let mut y = 1.0;
@@ -50,9 +51,16 @@ fn cube_grad(x: f64) -> (f64, f64) {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn cube_pullback(x: f64, d_out: f64, d_x: &mut f64) {
+    if ::grad::has_infinity(&d_out) {
+        let mut unbounded_d_x = ::grad::unbounded_zeros(&x);
+        cube_pullback(x, ::grad::direction(&d_out), &mut unbounded_d_x);
+        ::grad::add_unbounded(d_x, &unbounded_d_x);
+        return;
+    }
     let mut y = 1.0;
     let mut tape_y = ::grad::StackTape::<_, 3>::new();
     for _ in 0..3 {
@@ -88,7 +96,8 @@ fn dot(w: &[f64], x: &[f64]) -> f64 {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn dot_grad(w: &[f64], x: &[f64]) -> (f64, (Vec<f64>, Vec<f64>)) {
     let mut s = 0.0;
@@ -115,9 +124,24 @@ fn dot_grad(w: &[f64], x: &[f64]) -> (f64, (Vec<f64>, Vec<f64>)) {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn dot_pullback(w: &[f64], x: &[f64], d_out: f64, d_w: &mut [f64], d_x: &mut [f64]) {
+    if ::grad::has_infinity(&d_out) {
+        let mut unbounded_d_w = ::grad::unbounded_zeros(w);
+        let mut unbounded_d_x = ::grad::unbounded_zeros(x);
+        dot_pullback(
+            w,
+            x,
+            ::grad::direction(&d_out),
+            &mut unbounded_d_w,
+            &mut unbounded_d_x,
+        );
+        ::grad::add_unbounded(d_w, &unbounded_d_w);
+        ::grad::add_unbounded(d_x, &unbounded_d_x);
+        return;
+    }
     let d_s = d_out;
     for i in 0..w.len() {
         let d_t0 = d_s;
@@ -145,7 +169,8 @@ fn prefix(x: &[f64; 4]) -> f64 {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn prefix_grad(x: &[f64; 4]) -> (f64, [f64; 4]) {
     let mut p = [0.0; 4];
@@ -189,9 +214,16 @@ fn prefix_grad(x: &[f64; 4]) -> (f64, [f64; 4]) {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn prefix_pullback(x: &[f64; 4], d_out: f64, d_x: &mut [f64; 4]) {
+    if ::grad::has_infinity(&d_out) {
+        let mut unbounded_d_x = ::grad::unbounded_zeros(x);
+        prefix_pullback(x, ::grad::direction(&d_out), &mut unbounded_d_x);
+        ::grad::add_unbounded(d_x, &unbounded_d_x);
+        return;
+    }
     let mut p = [0.0; 4];
     p[0] = x[0];
     for i in 1..4 {

@@ -17,7 +17,8 @@ fn matched(x: f64, n: i32) -> f64 {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn matched_grad(x: f64, n: i32) -> (f64, f64) {
     let mut t1 = 0.0;
@@ -63,9 +64,16 @@ fn matched_grad(x: f64, n: i32) -> (f64, f64) {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 fn matched_pullback(x: f64, n: i32, d_out: f64, d_x: &mut f64) {
+    if ::grad::has_infinity(&d_out) {
+        let mut unbounded_d_x = ::grad::unbounded_zeros(&x);
+        matched_pullback(x, n, ::grad::direction(&d_out), &mut unbounded_d_x);
+        ::grad::add_unbounded(d_x, &unbounded_d_x);
+        return;
+    }
     let mut t0 = 0.0;
     match n {
         0 => {}

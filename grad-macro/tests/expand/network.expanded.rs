@@ -21,7 +21,8 @@ pub fn score(w: &[[f64; 10]; 8], x: &[f64; 10], b: &[f64; 8], u: &[f64; 8]) -> f
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 pub fn score_grad(
     w: &[[f64; 10]; 8],
@@ -68,7 +69,8 @@ pub fn score_grad(
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 pub fn score_pullback(
     w: &[[f64; 10]; 8],
@@ -81,6 +83,28 @@ pub fn score_pullback(
     d_b: &mut [f64; 8],
     d_u: &mut [f64; 8],
 ) {
+    if ::grad::has_infinity(&d_out) {
+        let mut unbounded_d_w = ::grad::unbounded_zeros(w);
+        let mut unbounded_d_x = ::grad::unbounded_zeros(x);
+        let mut unbounded_d_b = ::grad::unbounded_zeros(b);
+        let mut unbounded_d_u = ::grad::unbounded_zeros(u);
+        score_pullback(
+            w,
+            x,
+            b,
+            u,
+            ::grad::direction(&d_out),
+            &mut unbounded_d_w,
+            &mut unbounded_d_x,
+            &mut unbounded_d_b,
+            &mut unbounded_d_u,
+        );
+        ::grad::add_unbounded(d_w, &unbounded_d_w);
+        ::grad::add_unbounded(d_x, &unbounded_d_x);
+        ::grad::add_unbounded(d_b, &unbounded_d_b);
+        ::grad::add_unbounded(d_u, &unbounded_d_u);
+        return;
+    }
     let d_s = d_out;
     for i in 0..8 {
         let mut z = b[i];

@@ -16,7 +16,8 @@ pub fn loss(w: f32, x: f32, target: f32) -> f32 {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 pub fn loss_grad(w: f32, x: f32, target: f32) -> (f32, f32) {
     let prediction = w * x;
@@ -43,7 +44,8 @@ pub fn loss_grad(w: f32, x: f32, target: f32) -> (f32, f32) {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 pub fn loss_pullback(
     w: f32,
@@ -54,6 +56,24 @@ pub fn loss_pullback(
     d_x: &mut f32,
     d_target: &mut f32,
 ) {
+    if ::grad::has_infinity(&d_out) {
+        let mut unbounded_d_w = ::grad::unbounded_zeros(&w);
+        let mut unbounded_d_x = ::grad::unbounded_zeros(&x);
+        let mut unbounded_d_target = ::grad::unbounded_zeros(&target);
+        loss_pullback(
+            w,
+            x,
+            target,
+            ::grad::direction(&d_out),
+            &mut unbounded_d_w,
+            &mut unbounded_d_x,
+            &mut unbounded_d_target,
+        );
+        ::grad::add_unbounded(d_w, &unbounded_d_w);
+        ::grad::add_unbounded(d_x, &unbounded_d_x);
+        ::grad::add_unbounded(d_target, &unbounded_d_target);
+        return;
+    }
     let prediction = w * x;
     let error = prediction - target;
     debug_assert!(error.is_finite(), "error = {error}");

@@ -15,7 +15,8 @@ pub fn f(x: f64, y: f64, z: f64) -> f64 {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 pub fn f_grad(x: f64, y: f64, z: f64) -> (f64, (f64, f64, f64)) {
     let a = x + y;
@@ -41,7 +42,8 @@ pub fn f_grad(x: f64, y: f64, z: f64) -> (f64, (f64, f64, f64)) {
     clippy::float_cmp,
     clippy::manual_range_contains,
     clippy::too_many_arguments,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::used_underscore_binding
 )]
 pub fn f_pullback(
     x: f64,
@@ -52,6 +54,24 @@ pub fn f_pullback(
     d_y: &mut f64,
     d_z: &mut f64,
 ) {
+    if ::grad::has_infinity(&d_out) {
+        let mut unbounded_d_x = ::grad::unbounded_zeros(&x);
+        let mut unbounded_d_y = ::grad::unbounded_zeros(&y);
+        let mut unbounded_d_z = ::grad::unbounded_zeros(&z);
+        f_pullback(
+            x,
+            y,
+            z,
+            ::grad::direction(&d_out),
+            &mut unbounded_d_x,
+            &mut unbounded_d_y,
+            &mut unbounded_d_z,
+        );
+        ::grad::add_unbounded(d_x, &unbounded_d_x);
+        ::grad::add_unbounded(d_y, &unbounded_d_y);
+        ::grad::add_unbounded(d_z, &unbounded_d_z);
+        return;
+    }
     let a = x + y;
     let b = y.max(z);
     let d_a = d_out * b;

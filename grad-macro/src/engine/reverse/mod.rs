@@ -70,6 +70,7 @@ pub struct Adjoint {
 /// `active` (by index).
 pub fn reverse(primal: &Function, active: &[bool], mode: Mode) -> Adjoint {
     let act = Activity::analyze(primal, active);
+    let unbounded = act.unbounded_adjoint(primal);
     let homes = Homes::scan(primal, &act);
     let mut b = Builder::new(primal.clone());
     b.f.body = Block::default();
@@ -103,6 +104,7 @@ pub fn reverse(primal: &Function, active: &[bool], mode: Mode) -> Adjoint {
         p: primal,
         b,
         act,
+        unbounded,
         homes,
         adj: HashMap::new(),
         var_adj: HashMap::new(),
@@ -176,6 +178,8 @@ struct Rev<'p> {
     p: &'p Function,
     b: Builder,
     act: Activity,
+    /// Per primal node: its adjoint may be infinite (see [`Activity::unbounded_adjoint`]).
+    unbounded: Vec<bool>,
     homes: Homes<'p>,
     /// Adjoint variables of primal nodes.
     adj: HashMap<NodeId, VarId>,
@@ -312,8 +316,15 @@ impl Rev<'_> {
                 Partial::Times(p) => self.b.add(Op::Mul, vec![d, p], node.ty, node.span),
                 Partial::Over(p) => self.b.add(Op::Div, vec![d, p], node.ty, node.span),
             };
+            // Strong zeros, the mirror of forward mode's: a zero adjoint times an infinite
+            // partial, or a zero partial (a kink's convention, a factor 0) times an infinite
+            // adjoint, contributes 0, not NaN.
             if rules::singular(node.op, i) {
                 contribution = rules::strong_zero(&mut self.b, d, contribution, node.ty, node.span);
+            } else if let Partial::Times(p) = partial
+                && self.unbounded[n.index()]
+            {
+                contribution = rules::strong_zero(&mut self.b, p, contribution, node.ty, node.span);
             }
             let contribution = self.convert(contribution, node.ty, self.p.node(arg).ty, node.span);
             self.contribute(arg, contribution);
