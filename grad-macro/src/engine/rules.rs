@@ -65,6 +65,14 @@ pub fn unbounded(f: &Function, node: NodeId, i: usize) -> bool {
 /// `if d == 0 { 0 } else { product }`, for the product of `d` and a factor that may be
 /// infinite: a singular derivative, or a tangent downstream of one.
 pub fn strong_zero(b: &mut Builder, d: NodeId, product: NodeId, ty: Ty, span: Span) -> NodeId {
+    // A literal factor decides now (`+`'s partial 1 needs no test).
+    if let Some(v) = b.f.float_lit(d) {
+        return if v == 0.0 {
+            b.float(0.0, ty.float_ty().unwrap_or(FloatTy::F64), span)
+        } else {
+            product
+        };
+    }
     let zero = b.float(0.0, ty.float_ty().unwrap_or(FloatTy::F64), span);
     let vanishes = b.add(Op::Cmp(Cmp::Eq), vec![d, zero], Ty::Bool, span);
     b.add(Op::Select, vec![vanishes, zero, product], ty, span)

@@ -301,13 +301,12 @@ fn prefix_grad(x: &[f64; 4]) -> (f64, [f64; 4]) {
     for i_1 in (1..4).rev() {
         let d_t8 = d_p[i_1];
         d_p[i_1] = 0.0;
-        let t9 = if 1.0 == 0.0 { 0.0 } else { d_t8 };
-        let d_t10 = t9;
-        let d_t1 = t9;
-        let t11 = x[i_1];
-        let t12 = t11 + t11;
-        d_x[i_1] += if t12 == 0.0 { 0.0 } else { d_t1 * t12 };
-        d_p[i_1 - 1] += d_t10;
+        let d_t9 = d_t8;
+        let d_t1 = d_t8;
+        let t10 = x[i_1];
+        let t11 = t10 + t10;
+        d_x[i_1] += if t11 == 0.0 { 0.0 } else { d_t1 * t11 };
+        d_p[i_1 - 1] += d_t9;
     }
     d_x[0] += d_p[0];
     d_p[0] = 0.0;
@@ -363,13 +362,12 @@ fn prefix_pullback(x: &[f64; 4], d_out: f64, d_x: &mut [f64; 4]) {
     for i_1 in (1..4).rev() {
         let d_t8 = d_p[i_1];
         d_p[i_1] = 0.0;
-        let t9 = if 1.0 == 0.0 { 0.0 } else { d_t8 };
-        let d_t10 = t9;
-        let d_t1 = t9;
-        let t11 = x[i_1];
-        let t12 = t11 + t11;
-        d_x[i_1] += if t12 == 0.0 { 0.0 } else { d_t1 * t12 };
-        d_p[i_1 - 1] += d_t10;
+        let d_t9 = d_t8;
+        let d_t1 = d_t8;
+        let t10 = x[i_1];
+        let t11 = t10 + t10;
+        d_x[i_1] += if t11 == 0.0 { 0.0 } else { d_t1 * t11 };
+        d_p[i_1 - 1] += d_t9;
     }
     d_x[0] += d_p[0];
     d_p[0] = 0.0;

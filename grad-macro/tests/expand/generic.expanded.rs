@@ -69,29 +69,24 @@ fn softclip_grad<T: grad::Real>(x: T, y: T) -> (T, (T, T)) {
                     <T as ::grad::Real>::zero()
                 });
     }
-    let t9 = if <T as ::grad::Real>::one() == <T as ::grad::Real>::zero() {
-        <T as ::grad::Real>::zero()
-    } else {
-        d_s
-    };
-    let d_t1 = t9;
-    let d_t4 = t9;
+    let d_t1 = d_s;
+    let d_t4 = d_s;
     let d_t3 = if t2 == <T as ::grad::Real>::zero() {
         <T as ::grad::Real>::zero()
     } else {
         d_t4 * t2
     };
-    let t10 = <T as ::grad::Real>::from_f64(3.0) * x.powi(2);
-    let mut d_x = if t10 == <T as ::grad::Real>::zero() {
+    let t9 = <T as ::grad::Real>::from_f64(3.0) * x.powi(2);
+    let mut d_x = if t9 == <T as ::grad::Real>::zero() {
         <T as ::grad::Real>::zero()
     } else {
-        d_t3 * t10
+        d_t3 * t9
     };
-    let t11 = t0.cos();
-    let d_t0 = if t11 == <T as ::grad::Real>::zero() {
+    let t10 = t0.cos();
+    let d_t0 = if t10 == <T as ::grad::Real>::zero() {
         <T as ::grad::Real>::zero()
     } else {
-        d_t1 * t11
+        d_t1 * t10
     };
     d_x
         += if y == <T as ::grad::Real>::zero() {
@@ -182,30 +177,25 @@ fn softclip_pullback<T: grad::Real>(x: T, y: T, d_out: T, d_x: &mut T, d_y: &mut
                     <T as ::grad::Real>::zero()
                 });
     }
-    let t9 = if <T as ::grad::Real>::one() == <T as ::grad::Real>::zero() {
-        <T as ::grad::Real>::zero()
-    } else {
-        d_s
-    };
-    let d_t1 = t9;
-    let d_t4 = t9;
+    let d_t1 = d_s;
+    let d_t4 = d_s;
     let d_t3 = if t2 == <T as ::grad::Real>::zero() {
         <T as ::grad::Real>::zero()
     } else {
         d_t4 * t2
     };
-    let t10 = <T as ::grad::Real>::from_f64(3.0) * x.powi(2);
+    let t9 = <T as ::grad::Real>::from_f64(3.0) * x.powi(2);
     *d_x
-        += if t10 == <T as ::grad::Real>::zero() {
+        += if t9 == <T as ::grad::Real>::zero() {
             <T as ::grad::Real>::zero()
         } else {
-            d_t3 * t10
+            d_t3 * t9
         };
-    let t11 = t0.cos();
-    let d_t0 = if t11 == <T as ::grad::Real>::zero() {
+    let t10 = t0.cos();
+    let d_t0 = if t10 == <T as ::grad::Real>::zero() {
         <T as ::grad::Real>::zero()
     } else {
-        d_t1 * t11
+        d_t1 * t10
     };
     *d_x
         += if y == <T as ::grad::Real>::zero() {
@@ -342,22 +332,12 @@ fn softclip_hessian<T: grad::Real>(x: T, y: T) -> (T, [T; 2], [[T; 2]; 2]) {
                         <T as ::grad::Real>::zero()
                     });
         }
-        let t22 = if <T as ::grad::Real>::one() == <T as ::grad::Real>::zero() {
-            <T as ::grad::Real>::zero()
-        } else {
-            d_s
-        };
-        let t23 = if <T as ::grad::Real>::one() == <T as ::grad::Real>::zero() {
-            <T as ::grad::Real>::zero()
-        } else {
-            t_d_s
-        };
-        let d_t2 = t22;
-        let t_d_t2 = t23;
-        let d_t10 = t22;
-        let t_d_t10 = t23;
-        let t24 = d_t10 * t5;
-        let t25 = if t5 == <T as ::grad::Real>::zero() {
+        let d_t2 = d_s;
+        let t_d_t2 = t_d_s;
+        let d_t10 = d_s;
+        let t_d_t10 = t_d_s;
+        let t22 = d_t10 * t5;
+        let t23 = if t5 == <T as ::grad::Real>::zero() {
             <T as ::grad::Real>::zero()
         } else {
             t5 * t_d_t10
@@ -365,50 +345,50 @@ fn softclip_hessian<T: grad::Real>(x: T, y: T) -> (T, [T; 2], [[T; 2]; 2]) {
         let d_t6 = if t5 == <T as ::grad::Real>::zero() {
             <T as ::grad::Real>::zero()
         } else {
-            t24
+            t22
         };
         let t_d_t6 = if t5 == <T as ::grad::Real>::zero() {
             <T as ::grad::Real>::zero()
         } else {
-            t25
+            t23
         };
-        let t26 = <T as ::grad::Real>::from_f64(2.0) * x * t_x;
-        let t27 = <T as ::grad::Real>::from_f64(3.0) * t26;
-        let t28 = d_t6 * t8;
-        let t29 = (if t8 == <T as ::grad::Real>::zero() {
+        let t24 = <T as ::grad::Real>::from_f64(2.0) * x * t_x;
+        let t25 = <T as ::grad::Real>::from_f64(3.0) * t24;
+        let t26 = d_t6 * t8;
+        let t27 = (if t8 == <T as ::grad::Real>::zero() {
             <T as ::grad::Real>::zero()
         } else {
             t8 * t_d_t6
-        }) + d_t6 * t27;
+        }) + d_t6 * t25;
         let mut d_x = if t8 == <T as ::grad::Real>::zero() {
             <T as ::grad::Real>::zero()
         } else {
-            t28
+            t26
         };
         let mut t_d_x = if t8 == <T as ::grad::Real>::zero() {
             <T as ::grad::Real>::zero()
         } else {
-            t29
+            t27
         };
-        let t30 = -t2 * t1;
-        let t31 = d_t2 * t3;
-        let t32 = (if t3 == <T as ::grad::Real>::zero() {
+        let t28 = -t2 * t1;
+        let t29 = d_t2 * t3;
+        let t30 = (if t3 == <T as ::grad::Real>::zero() {
             <T as ::grad::Real>::zero()
         } else {
             t3 * t_d_t2
-        }) + d_t2 * t30;
+        }) + d_t2 * t28;
         let d_t0 = if t3 == <T as ::grad::Real>::zero() {
             <T as ::grad::Real>::zero()
         } else {
-            t31
+            t29
         };
         let t_d_t0 = if t3 == <T as ::grad::Real>::zero() {
             <T as ::grad::Real>::zero()
         } else {
-            t32
+            t30
         };
-        let t33 = d_t0 * y;
-        let t34 = (if y == <T as ::grad::Real>::zero() {
+        let t31 = d_t0 * y;
+        let t32 = (if y == <T as ::grad::Real>::zero() {
             <T as ::grad::Real>::zero()
         } else {
             y * t_d_t0
@@ -417,16 +397,16 @@ fn softclip_hessian<T: grad::Real>(x: T, y: T) -> (T, [T; 2], [[T; 2]; 2]) {
             += if y == <T as ::grad::Real>::zero() {
                 <T as ::grad::Real>::zero()
             } else {
-                t33
+                t31
             };
         t_d_x
             += if y == <T as ::grad::Real>::zero() {
                 <T as ::grad::Real>::zero()
             } else {
-                t34
+                t32
             };
-        let t35 = d_t0 * x;
-        let t36 = (if x == <T as ::grad::Real>::zero() {
+        let t33 = d_t0 * x;
+        let t34 = (if x == <T as ::grad::Real>::zero() {
             <T as ::grad::Real>::zero()
         } else {
             x * t_d_t0
@@ -435,13 +415,13 @@ fn softclip_hessian<T: grad::Real>(x: T, y: T) -> (T, [T; 2], [[T; 2]; 2]) {
             += if x == <T as ::grad::Real>::zero() {
                 <T as ::grad::Real>::zero()
             } else {
-                t35
+                t33
             };
         t_d_y
             += if x == <T as ::grad::Real>::zero() {
                 <T as ::grad::Real>::zero()
             } else {
-                t36
+                t34
             };
         (out, [d_x, d_y], [t_d_x, t_d_y])
     }
