@@ -25,13 +25,13 @@ pub fn sigmoid<T: Real>(x: T) -> T {
 /// Reverse mode of [`sigmoid`]: `d_x += d_out · σ(x)(1 − σ(x))`.
 pub fn sigmoid_pullback<T: Real>(x: T, d_out: T, d_x: &mut T) {
     let s = sigmoid(x);
-    *d_x += d_out * (s * (T::one() - s));
+    *d_x += times(s * (T::one() - s), d_out);
 }
 
 /// Forward mode of [`sigmoid`]: `(σ(x), σ(x)(1 − σ(x)) · t_x)`.
 pub fn sigmoid_jvp<T: Real>(x: T, t_x: T) -> (T, T) {
     let s = sigmoid(x);
-    (s, s * (T::one() - s) * t_x)
+    (s, times(s * (T::one() - s), t_x))
 }
 
 /// The rectifier `max(x, 0)`. Its derivative is 1 for `x > 0` and 0 otherwise (0 at the kink).
@@ -75,12 +75,12 @@ pub fn softplus<T: Real>(x: T) -> T {
 
 /// Reverse mode of [`softplus`]: its derivative is [`sigmoid`].
 pub fn softplus_pullback<T: Real>(x: T, d_out: T, d_x: &mut T) {
-    *d_x += d_out * sigmoid(x);
+    *d_x += times(sigmoid(x), d_out);
 }
 
 /// Forward mode of [`softplus`].
 pub fn softplus_jvp<T: Real>(x: T, t_x: T) -> (T, T) {
-    (softplus(x), sigmoid(x) * t_x)
+    (softplus(x), times(sigmoid(x), t_x))
 }
 
 /// `ln σ(x) = −softplus(−x)`, stable for large `|x|`.
@@ -96,12 +96,12 @@ pub fn log_sigmoid<T: Real>(x: T) -> T {
 
 /// Reverse mode of [`log_sigmoid`]: its derivative is `σ(−x)`.
 pub fn log_sigmoid_pullback<T: Real>(x: T, d_out: T, d_x: &mut T) {
-    *d_x += d_out * sigmoid(-x);
+    *d_x += times(sigmoid(-x), d_out);
 }
 
 /// Forward mode of [`log_sigmoid`].
 pub fn log_sigmoid_jvp<T: Real>(x: T, t_x: T) -> (T, T) {
-    (log_sigmoid(x), sigmoid(-x) * t_x)
+    (log_sigmoid(x), times(sigmoid(-x), t_x))
 }
 
 /// `ln Σ e^xᵢ`, shifted by the maximum so that it does not overflow. An empty slice gives −∞.
@@ -135,7 +135,7 @@ pub fn logsumexp<T: Real>(xs: &[T]) -> T {
 pub fn logsumexp_pullback<T: Real>(xs: &[T], d_out: T, d_xs: &mut [T]) {
     let lse = logsumexp(xs);
     for (d, &x) in d_xs[..xs.len()].iter_mut().zip(xs) {
-        *d += d_out * (x - lse).exp();
+        *d += times((x - lse).exp(), d_out);
     }
 }
 
@@ -148,7 +148,7 @@ pub fn logsumexp_jvp<T: Real>(xs: &[T], t_xs: &[T]) -> (T, T) {
     let lse = logsumexp(xs);
     let mut tangent = T::zero();
     for (&x, &t) in xs.iter().zip(&t_xs[..xs.len()]) {
-        tangent += (x - lse).exp() * t;
+        tangent += times((x - lse).exp(), t);
     }
     (lse, tangent)
 }
@@ -162,6 +162,16 @@ pub fn logsumexp_jvp<T: Real>(xs: &[T], t_xs: &[T]) -> (T, T) {
 /// ```
 pub fn no_grad<T>(value: T) -> T {
     value
+}
+
+/// `partial · v`, and 0 where the partial is 0 even if `v` is infinite (a caller's `√` at 0):
+/// the strong zero generated code uses, so that an underflowed `σ′` does not make NaN.
+fn times<T: Real>(partial: T, v: T) -> T {
+    if partial == T::zero() {
+        T::zero()
+    } else {
+        partial * v
+    }
 }
 
 #[cfg(test)]
@@ -240,5 +250,21 @@ mod tests {
         assert_eq!(logsumexp::<f64>(&[]), f64::NEG_INFINITY);
         assert_eq!(logsumexp(&[f64::INFINITY, 1.0]), f64::INFINITY);
         assert_close(logsumexp(&[800.0, 800.0]), 800.0 + 2f64.ln(), 1e-15);
+    }
+
+    #[test]
+    fn an_infinite_tangent_or_adjoint_meets_an_underflowed_derivative_as_zero() {
+        assert_eq!(sigmoid_jvp(-800.0, f64::INFINITY), (0.0, 0.0));
+        assert_eq!(softplus_jvp(-800.0, f64::INFINITY).1, 0.0);
+        assert_eq!(log_sigmoid_jvp(800.0, f64::NEG_INFINITY).1, 0.0);
+        let mut d = 0.0;
+        sigmoid_pullback(800.0, f64::INFINITY, &mut d);
+        softplus_pullback(-800.0, f64::INFINITY, &mut d);
+        assert_eq!(d, 0.0);
+        let mut d = [0.0; 2];
+        logsumexp_pullback(&[0.0, -800.0], f64::INFINITY, &mut d);
+        assert_eq!(d, [f64::INFINITY, 0.0]);
+        assert_eq!(logsumexp_jvp(&[0.0, -800.0], &[1.0, f64::INFINITY]).1, 1.0);
+        assert_eq!(sigmoid_jvp(0.0, f64::INFINITY).1, f64::INFINITY);
     }
 }
