@@ -43,7 +43,8 @@
 //!
 //! Integer, `bool`, `char` and string parameters (and arrays, `Vec`s and `Option`s of them)
 //! are constants: they get no gradient and no buffer. Every gradient has the shape of its
-//! parameter: `[f64; N]` and `&[f64; N]` give `[f64; N]`, `&[f64]` and `&Vec<f64>` give
+//! parameter: `&f64` gives `f64` (buffer `&mut f64`, tangent `f64`), `[f64; N]` and
+//! `&[f64; N]` give `[f64; N]`, `&[f64]` and `&Vec<f64>` give
 //! `Vec<f64>` (buffer `&mut [f64]`), 2-D arrays likewise, and `&[Vec<f64>]` gives
 //! `Vec<Vec<f64>>`. A parameter of any other type (a struct, a tuple, a vector type of another
 //! crate) is a compile error naming it, unless `wrt(…)` leaves it out: it is never silently a

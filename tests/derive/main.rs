@@ -32,6 +32,7 @@ mod network;
 mod outside;
 mod precision;
 mod pullback;
+mod references;
 mod vector;
 
 pub use dual::{D, assert_close};

@@ -51,6 +51,7 @@ pub fn forward(primal: &Function, active: &[bool]) -> Result<Jvp, String> {
         syms: primal.syms.clone(),
         sym_index: primal.sym_index.clone(),
         vec_rows: primal.vec_rows.clone(),
+        float_refs: primal.float_refs.clone(),
         ..Function::default()
     };
     f.nodes.reserve(primal.nodes.len() * 2);
@@ -391,6 +392,8 @@ impl Fwd<'_> {
                 let index = self.value(node.args[1]);
                 self.b.add(Op::Index, vec![base, index], ty, span)
             }
+            // `&x` of a float passes the float's tangent (a callee's `&f64` has an `f64` one).
+            Op::Ref if ty.is_float() => t(self, 0)?,
             Op::Ref | Op::Copy | Op::SumAll | Op::Cast(_) | Op::Repeat(_) => {
                 let inner = t(self, 0)?;
                 self.b.add(node.op, vec![inner], ty, span)
@@ -461,7 +464,7 @@ impl Fwd<'_> {
     fn zero_like(&mut self, n: NodeId) -> NodeId {
         let node = self.p.node(n).clone();
         let (ty, span) = (node.ty, node.span);
-        if node.op == Op::Ref {
+        if node.op == Op::Ref && !ty.is_float() {
             let inner = self.zero_like(node.args[0]);
             return self.b.add(Op::Ref, vec![inner], ty, span);
         }

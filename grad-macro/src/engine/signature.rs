@@ -57,7 +57,7 @@ impl ParamKind {
     pub fn grad_type(&self, ty: &Type) -> Type {
         match self {
             ParamKind::Array { grad, .. } => (**grad).clone(),
-            _ => ty.clone(),
+            _ => referent(ty).clone(),
         }
     }
 
@@ -65,7 +65,7 @@ impl ParamKind {
     pub fn tangent_type(&self, ty: &Type) -> Type {
         match self {
             ParamKind::Array { tangent, .. } => (**tangent).clone(),
-            _ => ty.clone(),
+            _ => referent(ty).clone(),
         }
     }
 
@@ -73,8 +73,20 @@ impl ParamKind {
     pub fn buffer_type(&self, ty: &Type) -> Type {
         match self {
             ParamKind::Array { buffer, .. } => (**buffer).clone(),
-            _ => syn::parse_quote!(&mut #ty),
+            _ => mutable_ref(referent(ty)),
         }
+    }
+}
+
+fn mutable_ref(ty: &Type) -> Type {
+    syn::parse_quote!(&mut #ty)
+}
+
+/// `T` for `&T` (a float by reference has the float's gradient), else the type itself.
+fn referent(ty: &Type) -> &Type {
+    match ty {
+        Type::Reference(r) => &r.elem,
+        _ => ty,
     }
 }
 
@@ -357,7 +369,7 @@ pub fn analyze(item: &syn::ItemFn, errors: &mut Errors) -> Option<Signature> {
                         continue;
                     }
                 };
-                let Some(kind) = param_kind(&ident, &typed.ty, float, &mut refuse) else {
+                let Some(kind) = param_kind(&typed.ty, float, &mut refuse) else {
                     continue;
                 };
                 params.push(ParamInfo {
@@ -444,7 +456,6 @@ fn wild_name(sig: &syn::Signature, i: usize) -> String {
 }
 
 fn param_kind(
-    ident: &Ident,
     ty: &Type,
     float: Option<&Ident>,
     refuse: &mut dyn FnMut(&dyn quote::ToTokens, &str),
@@ -475,13 +486,9 @@ fn param_kind(
             );
             None
         }
-        Type::Reference(r) if matches!(scalar_ty(&r.elem), Some(Ty::Float(_))) => {
-            let by_value = format!(
-                "pass floats by value (`{ident}: {}`), not by reference",
-                r.elem.to_token_stream()
-            );
-            refuse(ty, &by_value);
-            None
+        // `&f64`: the gradient, tangent and buffer are the float's.
+        Type::Reference(r) if let Some(Ty::Float(f)) = scalar_ty(&r.elem) => {
+            Some(ParamKind::Float(f))
         }
         Type::ImplTrait(_) => {
             refuse(

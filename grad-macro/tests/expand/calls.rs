@@ -14,3 +14,15 @@ fn composed(x: f64, y: f64, n: usize) -> f64 {
     let scale = grad::no_grad(s);
     s * scale + (n as f64)
 }
+
+// A float by reference: each generated body starts with `let x = *x;`; a call passing `&a`
+// keeps the reference, and its buffer is the float's.
+#[derive_grad]
+fn by_reference(x: &f64, w: f64) -> f64 {
+    *x * w
+}
+
+#[derive_grad]
+fn passes_a_reference(a: f64) -> f64 {
+    by_reference(&a, 3.0).sin()
+}

@@ -80,7 +80,15 @@ impl<'f> Emitter<'f> {
 
     /// The statements of the whole body.
     pub fn body(&self) -> TokenStream {
-        self.block(&self.f.body, true)
+        let mut out = TokenStream::new();
+        for &i in &self.f.float_refs {
+            if let Some(p) = usize::try_from(i).ok().and_then(|i| self.f.params.get(i)) {
+                let name = self.node_name(p.node);
+                out.extend(quote!(let #name = *#name;));
+            }
+        }
+        out.extend(self.block(&self.f.body, true));
+        out
     }
 
     /// The name of a variable.

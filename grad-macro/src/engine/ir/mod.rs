@@ -458,6 +458,9 @@ pub struct Function {
     /// The parameters (by index) whose rows are `Vec`s, which a row read borrows (`&xs[i]`)
     /// rather than copies.
     pub vec_rows: BTreeSet<u32>,
+    /// The float parameters (by index) passed by reference (`x: &f64`): every generated
+    /// body starts with `let x = *x;`, so that the IR's floats are values.
+    pub float_refs: BTreeSet<u32>,
 }
 
 impl Function {

@@ -173,6 +173,15 @@ impl Lowerer<'_> {
                 .spanned(c, "`no_grad` takes exactly one argument");
             return Some(self.poison(c.span()));
         }
+        // `g(&x)` of a float, for a callee taking `&f64`: the reference is kept, so that every
+        // generated call passes one (its derivative is the float's).
+        for (arg, syntax) in args.iter_mut().zip(&c.args) {
+            if let syn::Expr::Reference(r) = syntax
+                && let ty @ Ty::Float(_) = self.b.f.node(*arg).ty
+            {
+                *arg = self.b.add(Op::Ref, vec![*arg], ty, r.span());
+            }
+        }
         // The result of a call with a float-shaped argument is taken to be a float of its type.
         let float_ty = args
             .iter()

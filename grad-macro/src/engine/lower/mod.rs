@@ -107,6 +107,11 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Option
         if let ParamKind::Array { vec_rows: true, .. } = p.kind {
             l.b.f.vec_rows.insert(u32::try_from(i).unwrap_or(u32::MAX));
         }
+        if let (ParamKind::Float(_), syn::Type::Reference(_)) = (&p.kind, &p.ty) {
+            l.b.f
+                .float_refs
+                .insert(u32::try_from(i).unwrap_or(u32::MAX));
+        }
         let ty = p.kind.ty();
         let index = u32::try_from(i).unwrap_or(u32::MAX);
         let node = l.b.leaf(Op::Param(index), ty, p.ident.span());
