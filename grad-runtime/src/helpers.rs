@@ -165,12 +165,14 @@ pub fn no_grad<T>(value: T) -> T {
 }
 
 /// `partial · v`, and 0 where the partial is 0 even if `v` is infinite (a caller's `√` at 0):
-/// the strong zero generated code uses, so that an underflowed `σ′` does not make NaN.
+/// the strong zero generated code uses, so that an underflowed `σ′` does not make NaN. Only
+/// the NaN is replaced, so that over dual numbers the product keeps its derivative.
 fn times<T: Real>(partial: T, v: T) -> T {
-    if partial == T::zero() {
+    let product = partial * v;
+    if partial == T::zero() && product.is_nan() {
         T::zero()
     } else {
-        partial * v
+        product
     }
 }
 

@@ -119,3 +119,64 @@ fn generic_functions_compose() {
         assert_close(&[dx, dy], &expected, 1e-12, "caller");
     }
 }
+
+#[derive_grad(jvp)]
+pub fn scaled_power<T: Real>(x: T, a: T, b: T) -> T {
+    x * a.powf(b).sqrt()
+}
+
+#[test]
+fn zero_partials_and_adjoints_keep_their_derivatives_over_duals() {
+    // f = x·√(aᵇ). Where x = 0 the adjoint reaching √ is 0, and where b = 0 powf's ∂a is 0;
+    // both still have derivatives, which `_grad` and `_jvp` over dual numbers must carry
+    // (a strong zero that answered 0 for every zero factor dropped them). Hand-derived:
+    // with r = aᵇᐟ², ∂x f = r, ∂a f = x·(b/2)·r/a, ∂b f = x·r·ln(a)/2.
+    let hessian = |x: f64, a: f64, b: f64| {
+        let r = a.powf(b / 2.0);
+        let (ra, rb) = (b / 2.0 * r / a, r * a.ln() / 2.0);
+        [
+            [0.0, ra, rb],
+            [
+                ra,
+                x * (b / 2.0) * (b / 2.0 - 1.0) * r / (a * a),
+                x * (r + b * a.ln() * r / 2.0) / (2.0 * a),
+            ],
+            [
+                rb,
+                x * (r + b * a.ln() * r / 2.0) / (2.0 * a),
+                x * r * a.ln() * a.ln() / 4.0,
+            ],
+        ]
+    };
+    for p in [
+        [0.0, 2.0, 0.0],
+        [0.0, 1.0, 0.5],
+        [0.0, 3.0, 1.5],
+        [1.2, 2.0, 0.0],
+    ] {
+        let h = hessian(p[0], p[1], p[2]);
+        for j in 0..3 {
+            let at = |k: usize| seed(p[k], k == j);
+            let (_, (dx, da, db)) = scaled_power_grad(at(0), at(1), at(2));
+            let column = [dx.eps(), da.eps(), db.eps()];
+            let expected = [h[0][j], h[1][j], h[2][j]];
+            assert_close(
+                &column,
+                &expected,
+                1e-12,
+                &format!("∂/∂{j} of the gradient at {p:?}"),
+            );
+            // The jvp along e_k, differentiated along e_j, is H[k][j].
+            for k in 0..3 {
+                let t = |i: usize| D::constant(if i == k { 1.0 } else { 0.0 });
+                let (_, d) = scaled_power_jvp(at(0), at(1), at(2), t(0), t(1), t(2));
+                assert_close(
+                    &[d.eps()],
+                    &[h[k][j]],
+                    1e-12,
+                    &format!("jvp {k} along {j} at {p:?}"),
+                );
+            }
+        }
+    }
+}

@@ -221,3 +221,51 @@ fn a_hoisted_negated_tangent_is_not_folded_away() {
         }
     }
 }
+
+#[derive_grad(hessian)]
+fn scaled_root(x: f64, z: f64) -> f64 {
+    x * z.sqrt()
+}
+
+#[test]
+fn a_zero_adjoint_keeps_its_derivative() {
+    // At x = 0 the adjoint reaching √z is 0, but its derivative along x is √z's partial:
+    // ∂²/∂x∂z = 1/(2√z). A strong zero that answered 0 for any zero adjoint lost it.
+    for (x, z) in [(0.0, 4.0), (0.0, 0.25), (1.5, 4.0)] {
+        let h = check_consistent!(
+            scaled_root,
+            scaled_root_grad,
+            (x, z),
+            scaled_root_hessian(x, z)
+        );
+        let cross = 0.5 / z.sqrt();
+        assert_matrix(
+            h,
+            [[0.0, cross], [cross, -x / (4.0 * z * z.sqrt())]],
+            "x·√z",
+        );
+    }
+}
+
+#[derive_grad(hessian)]
+fn power(a: f64, b: f64) -> f64 {
+    a.powf(b)
+}
+
+#[test]
+fn powf_at_a_zero_exponent_and_a_unit_base() {
+    // ∂a = b·aᵇ⁻¹ is 0 at b = 0 but its derivative in b, aᵇ⁻¹(1 + b ln a), is not; ∂b = aᵇ ln a
+    // is 0 at a = 1 but its derivative in a is not.
+    for (a, b) in [(2.0_f64, 0.0_f64), (1.0, 0.5), (0.7, -1.3)] {
+        let h = check_consistent!(power, power_grad, (a, b), power_hessian(a, b));
+        let (p, ln) = (a.powf(b), a.ln());
+        let expected = [
+            [
+                b * (b - 1.0) * a.powf(b - 2.0),
+                a.powf(b - 1.0) * (1.0 + b * ln),
+            ],
+            [a.powf(b - 1.0) * (1.0 + b * ln), p * ln * ln],
+        ];
+        assert_matrix(h, expected, "aᵇ");
+    }
+}

@@ -62,8 +62,12 @@ pub fn unbounded(f: &Function, node: NodeId, i: usize) -> bool {
     }
 }
 
-/// `if d == 0 { 0 } else { product }`, for the product of `d` and a factor that may be
-/// infinite: a singular derivative, or a tangent downstream of one.
+/// `if d == 0 && f64::is_nan(product) { 0 } else { product }`, for the product of `d` and a
+/// factor that may be infinite: a singular derivative, or a tangent downstream of one.
+///
+/// Only a NaN product is replaced: where the other factor is finite, `d · x` is already 0 and
+/// keeps its own derivative, which second derivatives (the Hessian, `_grad` over dual
+/// numbers) need — at `x·√z` with x = 0, ∂²/∂x∂z = 1/(2√z) lives in that product.
 pub fn strong_zero(b: &mut Builder, d: NodeId, product: NodeId, ty: Ty, span: Span) -> NodeId {
     // A literal factor decides now (`+`'s partial 1 needs no test).
     if let Some(v) = b.f.float_lit(d) {
@@ -75,7 +79,16 @@ pub fn strong_zero(b: &mut Builder, d: NodeId, product: NodeId, ty: Ty, span: Sp
     }
     let zero = b.float(0.0, ty.float_ty().unwrap_or(FloatTy::F64), span);
     let vanishes = b.add(Op::Cmp(Cmp::Eq), vec![d, zero], Ty::Bool, span);
-    b.add(Op::Select, vec![vanishes, zero, product], ty, span)
+    // `f64::is_nan(p)`, not `p.is_nan()`: a product of untyped rule literals (`{ 1.0 } else
+    // { 0.0 }` times a literal tangent) is a `{float}` Rust calls no method on.
+    let op = match ty.float_ty() {
+        Some(FloatTy::F64) => Op::ConstCall(b.f.intern(quote::quote!(f64::is_nan))),
+        Some(FloatTy::F32) => Op::ConstCall(b.f.intern(quote::quote!(f32::is_nan))),
+        _ => Op::Method(b.f.intern(quote::quote!(is_nan))),
+    };
+    let undefined = b.add(op, vec![product], Ty::Bool, span);
+    let both = b.add(Op::And, vec![vanishes, undefined], Ty::Bool, span);
+    b.add(Op::Select, vec![both, zero, product], ty, span)
 }
 
 /// Whether ∂ node / ∂ operand i can be non-zero (decides activity without building
@@ -329,7 +342,9 @@ fn math(m: Math, i: usize, r: &mut R<'_>) -> Option<Partial> {
         }
         (Math::Powi, _) => return None,
         (Math::Powf, 0) => {
-            // ∂/∂a aᵇ = b·aᵇ⁻¹, and 0 where b = 0 (a⁰ = 1 for every a: 0·0⁻¹ is not NaN).
+            // ∂/∂a aᵇ = b·aᵇ⁻¹, and 0 at a = b = 0 (a⁰ = 1 for every a: 0·0⁻¹ is not NaN).
+            // Only there: at b = 0 elsewhere the formula is 0 already, and its derivative in
+            // b, a⁻¹, is a second derivative's.
             let (a, b) = (r.arg(0), r.arg(1));
             let one = r.c(1.0);
             let b_minus_1 = r.sub(b, one);
@@ -337,7 +352,9 @@ fn math(m: Math, i: usize, r: &mut R<'_>) -> Option<Partial> {
             let slope = r.mul(b, pow);
             let zero = r.c(0.0);
             let b_is_zero = r.cmp(Cmp::Eq, b, zero, Ty::Bool);
-            Times(r.select(b_is_zero, zero, slope))
+            let a_is_zero = r.cmp(Cmp::Eq, a, zero, Ty::Bool);
+            let origin = r.bin(Op::And, b_is_zero, a_is_zero, Ty::Bool);
+            Times(r.select(origin, zero, slope))
         }
         (Math::Powf, _) => {
             // ∂/∂b aᵇ = aᵇ ln a, and 0 where a = 0 (0ᵇ is flat in b for b > 0).

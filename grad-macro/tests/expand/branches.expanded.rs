@@ -28,7 +28,9 @@ fn root_grad(x: f64) -> (f64, f64) {
     let mut d_x = 0.0;
     if x > 0.0 {
         let d_t0 = d_out;
-        d_x += if d_t0 == 0.0 { 0.0 } else { d_t0 * (0.5 / t0) };
+        let t1 = d_t0 * (0.5 / t0);
+        let t2 = f64::is_nan(t1);
+        d_x += if d_t0 == 0.0 && t2 { 0.0 } else { t1 };
     }
     (out, d_x)
 }
@@ -59,7 +61,9 @@ fn root_pullback(x: f64, d_out: f64, d_x: &mut f64) {
     }
     if x > 0.0 {
         let d_t0 = d_out;
-        *d_x += if d_t0 == 0.0 { 0.0 } else { d_t0 * (0.5 / t0) };
+        let t1 = d_t0 * (0.5 / t0);
+        let t2 = f64::is_nan(t1);
+        *d_x += if d_t0 == 0.0 && t2 { 0.0 } else { t1 };
     }
 }
 fn early(x: f64, y: f64) -> f64 {
@@ -104,7 +108,9 @@ fn early_grad(x: f64, y: f64) -> (f64, (f64, f64)) {
         let d_t1 = d_out;
         let d_s = d_t1 * y;
         d_y += d_t1 * s;
-        d_x += if d_s == 0.0 { 0.0 } else { d_s * (0.5 / s) };
+        let t2 = d_s * (0.5 / s);
+        let t3 = f64::is_nan(t2);
+        d_x += if d_s == 0.0 && t3 { 0.0 } else { t2 };
     }
     (out, (d_x, d_y))
 }
@@ -148,7 +154,9 @@ fn early_pullback(x: f64, y: f64, d_out: f64, d_x: &mut f64, d_y: &mut f64) {
         let d_t1 = d_out;
         let d_s = d_t1 * y;
         *d_y += d_t1 * s;
-        *d_x += if d_s == 0.0 { 0.0 } else { d_s * (0.5 / s) };
+        let t2 = d_s * (0.5 / s);
+        let t3 = f64::is_nan(t2);
+        *d_x += if d_s == 0.0 && t3 { 0.0 } else { t2 };
     }
 }
 fn piecewise(x: f64) -> f64 {

@@ -291,22 +291,26 @@ fn prefix_grad(x: &[f64; 4]) -> (f64, [f64; 4]) {
         let d_t3 = d_t5 * t4;
         let d_t4 = d_t5 * t3;
         d_p[1] += d_t4;
-        let d_t6 = if d_t3 == 0.0 { 0.0 } else { d_t3 * (0.5 / t3) };
-        d_p[3] += d_t6;
+        let t6 = d_t3 * (0.5 / t3);
+        let t7 = f64::is_nan(t6);
+        let d_t8 = if d_t3 == 0.0 && t7 { 0.0 } else { t6 };
+        d_p[3] += d_t8;
     } else {
-        let d_t7 = d_out;
-        d_p[1] += d_t7;
+        let d_t9 = d_out;
+        d_p[1] += d_t9;
     }
     let mut d_x = ::grad::zeros_like(&x);
     for i_1 in (1..4).rev() {
-        let d_t8 = d_p[i_1];
+        let d_t10 = d_p[i_1];
         d_p[i_1] = 0.0;
-        let d_t9 = d_t8;
-        let d_t1 = d_t8;
-        let t10 = x[i_1];
-        let t11 = t10 + t10;
-        d_x[i_1] += if t11 == 0.0 { 0.0 } else { d_t1 * t11 };
-        d_p[i_1 - 1] += d_t9;
+        let d_t11 = d_t10;
+        let d_t1 = d_t10;
+        let t12 = x[i_1];
+        let t13 = t12 + t12;
+        let t14 = d_t1 * t13;
+        let t15 = f64::is_nan(t14);
+        d_x[i_1] += if t13 == 0.0 && t15 { 0.0 } else { t14 };
+        d_p[i_1 - 1] += d_t11;
     }
     d_x[0] += d_p[0];
     d_p[0] = 0.0;
@@ -353,21 +357,25 @@ fn prefix_pullback(x: &[f64; 4], d_out: f64, d_x: &mut [f64; 4]) {
         let d_t3 = d_t5 * t4;
         let d_t4 = d_t5 * t3;
         d_p[1] += d_t4;
-        let d_t6 = if d_t3 == 0.0 { 0.0 } else { d_t3 * (0.5 / t3) };
-        d_p[3] += d_t6;
+        let t6 = d_t3 * (0.5 / t3);
+        let t7 = f64::is_nan(t6);
+        let d_t8 = if d_t3 == 0.0 && t7 { 0.0 } else { t6 };
+        d_p[3] += d_t8;
     } else {
-        let d_t7 = d_out;
-        d_p[1] += d_t7;
+        let d_t9 = d_out;
+        d_p[1] += d_t9;
     }
     for i_1 in (1..4).rev() {
-        let d_t8 = d_p[i_1];
+        let d_t10 = d_p[i_1];
         d_p[i_1] = 0.0;
-        let d_t9 = d_t8;
-        let d_t1 = d_t8;
-        let t10 = x[i_1];
-        let t11 = t10 + t10;
-        d_x[i_1] += if t11 == 0.0 { 0.0 } else { d_t1 * t11 };
-        d_p[i_1 - 1] += d_t9;
+        let d_t11 = d_t10;
+        let d_t1 = d_t10;
+        let t12 = x[i_1];
+        let t13 = t12 + t12;
+        let t14 = d_t1 * t13;
+        let t15 = f64::is_nan(t14);
+        d_x[i_1] += if t13 == 0.0 && t15 { 0.0 } else { t14 };
+        d_p[i_1 - 1] += d_t11;
     }
     d_x[0] += d_p[0];
     d_p[0] = 0.0;
@@ -413,11 +421,15 @@ fn prefix_jvp(x: &[f64; 4], t_x: [f64; 4]) -> (f64, f64) {
     let (out, t_out) = if t5 > 1.0 {
         let t6 = t_p[3];
         let t7 = p[3].sqrt();
-        let t8 = if t6 == 0.0 { 0.0 } else { 0.5 / t7 * t6 };
-        let t9 = p[1];
-        let t10 = t7 * t9;
-        let t11 = (if t9 == 0.0 { 0.0 } else { t9 * t8 }) + t7 * t_p[1];
-        (t10, t11)
+        let t8 = 0.5 / t7 * t6;
+        let t9 = f64::is_nan(t8);
+        let t10 = if t6 == 0.0 && t9 { 0.0 } else { t8 };
+        let t11 = p[1];
+        let t12 = t7 * t11;
+        let t13 = t11 * t10;
+        let t14 = f64::is_nan(t13);
+        let t15 = (if t11 == 0.0 && t14 { 0.0 } else { t13 }) + t7 * t_p[1];
+        (t12, t15)
     } else {
         (p[1], t_p[1])
     };
@@ -519,6 +531,8 @@ fn composed_jvp(x: f64, y: f64, t_x: f64, t_y: f64) -> (f64, f64) {
     let (h, t_h) = seed_jvp(x, y, 1.0, t_x, t_y, 0.0);
     let (t2, t3) = grad::sigmoid_jvp(h, t_h);
     let out = t2 * x;
-    let t_out = (if x == 0.0 { 0.0 } else { x * t3 }) + t2 * t_x;
+    let t4 = x * t3;
+    let t5 = f64::is_nan(t4);
+    let t_out = (if x == 0.0 && t5 { 0.0 } else { t4 }) + t2 * t_x;
     (out, t_out)
 }

@@ -42,11 +42,13 @@ fn softclip_grad<T: grad::Real>(x: T, y: T) -> (T, (T, T)) {
         let d_t7 = d_out;
         let d_t6 = d_t7 * y;
         d_y += d_t7 * t6;
+        let t9 = d_t6 * (<T as ::grad::Real>::from_f64(0.5) / t6);
+        let t10 = t9.is_nan();
         d_s
-            += if d_t6 == <T as ::grad::Real>::zero() {
+            += if d_t6 == <T as ::grad::Real>::zero() && t10 {
                 <T as ::grad::Real>::zero()
             } else {
-                d_t6 * (<T as ::grad::Real>::from_f64(0.5) / t6)
+                t9
             };
     } else {
         let d_t8 = d_out;
@@ -71,34 +73,44 @@ fn softclip_grad<T: grad::Real>(x: T, y: T) -> (T, (T, T)) {
     }
     let d_t1 = d_s;
     let d_t4 = d_s;
-    let d_t3 = if t2 == <T as ::grad::Real>::zero() {
+    let t11 = d_t4 * t2;
+    let t12 = t11.is_nan();
+    let d_t3 = if t2 == <T as ::grad::Real>::zero() && t12 {
         <T as ::grad::Real>::zero()
     } else {
-        d_t4 * t2
+        t11
     };
-    let t9 = <T as ::grad::Real>::from_f64(3.0) * x.powi(2);
-    let mut d_x = if t9 == <T as ::grad::Real>::zero() {
+    let t13 = <T as ::grad::Real>::from_f64(3.0) * x.powi(2);
+    let t14 = d_t3 * t13;
+    let t15 = t14.is_nan();
+    let mut d_x = if t13 == <T as ::grad::Real>::zero() && t15 {
         <T as ::grad::Real>::zero()
     } else {
-        d_t3 * t9
+        t14
     };
-    let t10 = t0.cos();
-    let d_t0 = if t10 == <T as ::grad::Real>::zero() {
+    let t16 = t0.cos();
+    let t17 = d_t1 * t16;
+    let t18 = t17.is_nan();
+    let d_t0 = if t16 == <T as ::grad::Real>::zero() && t18 {
         <T as ::grad::Real>::zero()
     } else {
-        d_t1 * t10
+        t17
     };
+    let t19 = d_t0 * y;
+    let t20 = t19.is_nan();
     d_x
-        += if y == <T as ::grad::Real>::zero() {
+        += if y == <T as ::grad::Real>::zero() && t20 {
             <T as ::grad::Real>::zero()
         } else {
-            d_t0 * y
+            t19
         };
+    let t21 = d_t0 * x;
+    let t22 = t21.is_nan();
     d_y
-        += if x == <T as ::grad::Real>::zero() {
+        += if x == <T as ::grad::Real>::zero() && t22 {
             <T as ::grad::Real>::zero()
         } else {
-            d_t0 * x
+            t21
         };
     (out, (d_x, d_y))
 }
@@ -150,11 +162,13 @@ fn softclip_pullback<T: grad::Real>(x: T, y: T, d_out: T, d_x: &mut T, d_y: &mut
         let d_t8 = d_out;
         let d_t6 = d_t8 * y;
         *d_y += d_t8 * t6;
+        let t9 = d_t6 * (<T as ::grad::Real>::from_f64(0.5) / t6);
+        let t10 = t9.is_nan();
         d_s
-            += if d_t6 == <T as ::grad::Real>::zero() {
+            += if d_t6 == <T as ::grad::Real>::zero() && t10 {
                 <T as ::grad::Real>::zero()
             } else {
-                d_t6 * (<T as ::grad::Real>::from_f64(0.5) / t6)
+                t9
             };
     } else {
         let d_t7 = d_out;
@@ -179,35 +193,45 @@ fn softclip_pullback<T: grad::Real>(x: T, y: T, d_out: T, d_x: &mut T, d_y: &mut
     }
     let d_t1 = d_s;
     let d_t4 = d_s;
-    let d_t3 = if t2 == <T as ::grad::Real>::zero() {
+    let t11 = d_t4 * t2;
+    let t12 = t11.is_nan();
+    let d_t3 = if t2 == <T as ::grad::Real>::zero() && t12 {
         <T as ::grad::Real>::zero()
     } else {
-        d_t4 * t2
+        t11
     };
-    let t9 = <T as ::grad::Real>::from_f64(3.0) * x.powi(2);
+    let t13 = <T as ::grad::Real>::from_f64(3.0) * x.powi(2);
+    let t14 = d_t3 * t13;
+    let t15 = t14.is_nan();
     *d_x
-        += if t9 == <T as ::grad::Real>::zero() {
+        += if t13 == <T as ::grad::Real>::zero() && t15 {
             <T as ::grad::Real>::zero()
         } else {
-            d_t3 * t9
+            t14
         };
-    let t10 = t0.cos();
-    let d_t0 = if t10 == <T as ::grad::Real>::zero() {
+    let t16 = t0.cos();
+    let t17 = d_t1 * t16;
+    let t18 = t17.is_nan();
+    let d_t0 = if t16 == <T as ::grad::Real>::zero() && t18 {
         <T as ::grad::Real>::zero()
     } else {
-        d_t1 * t10
+        t17
     };
+    let t19 = d_t0 * y;
+    let t20 = t19.is_nan();
     *d_x
-        += if y == <T as ::grad::Real>::zero() {
+        += if y == <T as ::grad::Real>::zero() && t20 {
             <T as ::grad::Real>::zero()
         } else {
-            d_t0 * y
+            t19
         };
+    let t21 = d_t0 * x;
+    let t22 = t21.is_nan();
     *d_y
-        += if x == <T as ::grad::Real>::zero() {
+        += if x == <T as ::grad::Real>::zero() && t22 {
             <T as ::grad::Real>::zero()
         } else {
-            d_t0 * x
+            t21
         };
 }
 /** Value, gradient and Hessian of `softclip`.
@@ -254,20 +278,22 @@ fn softclip_hessian<T: grad::Real>(x: T, y: T) -> (T, [T; 2], [[T; 2]; 2]) {
         let t_s = t4 + t11;
         let t12 = T::zero();
         let mut t13 = <T as ::grad::Real>::zero();
-        let mut t14 = <T as ::grad::Real>::zero();
         let mut t16 = <T as ::grad::Real>::zero();
+        let mut t18 = <T as ::grad::Real>::zero();
         let out = if s > t12 {
             t13 = s.sqrt();
-            t14 = if t_s == <T as ::grad::Real>::zero() {
+            let t14 = <T as ::grad::Real>::from_f64(0.5) / t13 * t_s;
+            let t15 = t14.is_nan();
+            t16 = if t_s == <T as ::grad::Real>::zero() && t15 {
                 <T as ::grad::Real>::zero()
             } else {
-                <T as ::grad::Real>::from_f64(0.5) / t13 * t_s
+                t14
             };
-            let t15 = t13 * y;
-            t15
+            let t17 = t13 * y;
+            t17
         } else {
-            t16 = s.max(y);
-            t16
+            t18 = s.max(y);
+            t18
         };
         let d_out = <T as ::grad::Real>::one();
         let mut d_y = <T as ::grad::Real>::zero();
@@ -275,58 +301,65 @@ fn softclip_hessian<T: grad::Real>(x: T, y: T) -> (T, [T; 2], [[T; 2]; 2]) {
         let mut d_s = <T as ::grad::Real>::zero();
         let mut t_d_s = <T as ::grad::Real>::zero();
         if s > t12 {
-            let d_t15 = d_out;
-            let d_t13 = d_t15 * y;
-            let t_d_t13 = d_t15 * t_y;
-            d_y += d_t15 * t13;
+            let d_t17 = d_out;
+            let d_t13 = d_t17 * y;
+            let t_d_t13 = d_t17 * t_y;
+            let t19 = d_t17 * t16;
+            let t20 = t19.is_nan();
+            d_y += d_t17 * t13;
             t_d_y
-                += if d_t15 == <T as ::grad::Real>::zero() {
+                += if d_t17 == <T as ::grad::Real>::zero() && t20 {
                     <T as ::grad::Real>::zero()
                 } else {
-                    d_t15 * t14
+                    t19
                 };
-            let t17 = <T as ::grad::Real>::from_f64(0.5) / t13;
-            let t18 = -t17 / t13;
-            let t19 = if t18 == <T as ::grad::Real>::zero() {
+            let t21 = <T as ::grad::Real>::from_f64(0.5) / t13;
+            let t22 = -t21 / t13;
+            let t23 = t22 * t16;
+            let t24 = t23.is_nan();
+            let t25 = if t22 == <T as ::grad::Real>::zero() && t24 {
                 <T as ::grad::Real>::zero()
             } else {
-                t18 * t14
+                t23
             };
-            let t20 = d_t13 * t17;
-            let t21 = t17 * t_d_t13
-                + (if d_t13 == <T as ::grad::Real>::zero() {
+            let t26 = d_t13 * t21;
+            let t27 = d_t13 * t25;
+            let t28 = t27.is_nan();
+            let t29 = t21 * t_d_t13
+                + (if d_t13 == <T as ::grad::Real>::zero() && t28 {
                     <T as ::grad::Real>::zero()
                 } else {
-                    d_t13 * t19
+                    t27
                 });
+            let t30 = t26.is_nan();
             d_s
-                += if d_t13 == <T as ::grad::Real>::zero() {
+                += if d_t13 == <T as ::grad::Real>::zero() && t30 {
                     <T as ::grad::Real>::zero()
                 } else {
-                    t20
+                    t26
                 };
             t_d_s
-                += if d_t13 == <T as ::grad::Real>::zero() {
+                += if d_t13 == <T as ::grad::Real>::zero() && t30 {
                     <T as ::grad::Real>::zero()
                 } else {
-                    t21
+                    t29
                 };
         } else {
-            let d_t16 = d_out;
+            let d_t18 = d_out;
             d_s
-                += d_t16
+                += d_t18
                     * (if s == y {
                         <T as ::grad::Real>::from_f64(0.5)
-                    } else if t16 == s {
+                    } else if t18 == s {
                         <T as ::grad::Real>::one()
                     } else {
                         <T as ::grad::Real>::zero()
                     });
             d_y
-                += d_t16
+                += d_t18
                     * (if s == y {
                         <T as ::grad::Real>::from_f64(0.5)
-                    } else if t16 == y {
+                    } else if t18 == y {
                         <T as ::grad::Real>::one()
                     } else {
                         <T as ::grad::Real>::zero()
@@ -336,92 +369,107 @@ fn softclip_hessian<T: grad::Real>(x: T, y: T) -> (T, [T; 2], [[T; 2]; 2]) {
         let t_d_t2 = t_d_s;
         let d_t10 = d_s;
         let t_d_t10 = t_d_s;
-        let t22 = d_t10 * t5;
-        let t23 = if t5 == <T as ::grad::Real>::zero() {
+        let t31 = d_t10 * t5;
+        let t32 = t5 * t_d_t10;
+        let t33 = t32.is_nan();
+        let t34 = if t5 == <T as ::grad::Real>::zero() && t33 {
             <T as ::grad::Real>::zero()
         } else {
-            t5 * t_d_t10
+            t32
         };
-        let d_t6 = if t5 == <T as ::grad::Real>::zero() {
+        let t35 = t31.is_nan();
+        let d_t6 = if t5 == <T as ::grad::Real>::zero() && t35 {
             <T as ::grad::Real>::zero()
         } else {
-            t22
+            t31
         };
-        let t_d_t6 = if t5 == <T as ::grad::Real>::zero() {
+        let t_d_t6 = if t5 == <T as ::grad::Real>::zero() && t35 {
             <T as ::grad::Real>::zero()
         } else {
-            t23
+            t34
         };
-        let t24 = <T as ::grad::Real>::from_f64(2.0) * x * t_x;
-        let t25 = <T as ::grad::Real>::from_f64(3.0) * t24;
-        let t26 = d_t6 * t8;
-        let t27 = (if t8 == <T as ::grad::Real>::zero() {
+        let t36 = <T as ::grad::Real>::from_f64(2.0) * x * t_x;
+        let t37 = <T as ::grad::Real>::from_f64(3.0) * t36;
+        let t38 = d_t6 * t8;
+        let t39 = t8 * t_d_t6;
+        let t40 = t39.is_nan();
+        let t41 = (if t8 == <T as ::grad::Real>::zero() && t40 {
             <T as ::grad::Real>::zero()
         } else {
-            t8 * t_d_t6
-        }) + d_t6 * t25;
-        let mut d_x = if t8 == <T as ::grad::Real>::zero() {
+            t39
+        }) + d_t6 * t37;
+        let t42 = t38.is_nan();
+        let mut d_x = if t8 == <T as ::grad::Real>::zero() && t42 {
             <T as ::grad::Real>::zero()
         } else {
-            t26
+            t38
         };
-        let mut t_d_x = if t8 == <T as ::grad::Real>::zero() {
+        let mut t_d_x = if t8 == <T as ::grad::Real>::zero() && t42 {
             <T as ::grad::Real>::zero()
         } else {
-            t27
+            t41
         };
-        let t28 = -t2 * t1;
-        let t29 = d_t2 * t3;
-        let t30 = (if t3 == <T as ::grad::Real>::zero() {
+        let t43 = -t2 * t1;
+        let t44 = d_t2 * t3;
+        let t45 = t3 * t_d_t2;
+        let t46 = t45.is_nan();
+        let t47 = (if t3 == <T as ::grad::Real>::zero() && t46 {
             <T as ::grad::Real>::zero()
         } else {
-            t3 * t_d_t2
-        }) + d_t2 * t28;
-        let d_t0 = if t3 == <T as ::grad::Real>::zero() {
+            t45
+        }) + d_t2 * t43;
+        let t48 = t44.is_nan();
+        let d_t0 = if t3 == <T as ::grad::Real>::zero() && t48 {
             <T as ::grad::Real>::zero()
         } else {
-            t29
+            t44
         };
-        let t_d_t0 = if t3 == <T as ::grad::Real>::zero() {
+        let t_d_t0 = if t3 == <T as ::grad::Real>::zero() && t48 {
             <T as ::grad::Real>::zero()
         } else {
-            t30
+            t47
         };
-        let t31 = d_t0 * y;
-        let t32 = (if y == <T as ::grad::Real>::zero() {
+        let t49 = d_t0 * y;
+        let t50 = y * t_d_t0;
+        let t51 = t50.is_nan();
+        let t52 = (if y == <T as ::grad::Real>::zero() && t51 {
             <T as ::grad::Real>::zero()
         } else {
-            y * t_d_t0
+            t50
         }) + d_t0 * t_y;
+        let t53 = t49.is_nan();
         d_x
-            += if y == <T as ::grad::Real>::zero() {
+            += if y == <T as ::grad::Real>::zero() && t53 {
                 <T as ::grad::Real>::zero()
             } else {
-                t31
+                t49
             };
         t_d_x
-            += if y == <T as ::grad::Real>::zero() {
+            += if y == <T as ::grad::Real>::zero() && t53 {
                 <T as ::grad::Real>::zero()
             } else {
-                t32
+                t52
             };
-        let t33 = d_t0 * x;
-        let t34 = (if x == <T as ::grad::Real>::zero() {
+        let t54 = d_t0 * x;
+        let t55 = x * t_d_t0;
+        let t56 = t55.is_nan();
+        let t57 = (if x == <T as ::grad::Real>::zero() && t56 {
             <T as ::grad::Real>::zero()
         } else {
-            x * t_d_t0
+            t55
         }) + d_t0 * t_x;
+        let t58 = t54.is_nan();
         d_y
-            += if x == <T as ::grad::Real>::zero() {
+            += if x == <T as ::grad::Real>::zero() && t58 {
                 <T as ::grad::Real>::zero()
             } else {
-                t33
+                t54
             };
         t_d_y
-            += if x == <T as ::grad::Real>::zero() {
+            += if x == <T as ::grad::Real>::zero() && t58 {
                 <T as ::grad::Real>::zero()
             } else {
-                t34
+                t57
             };
         (out, [d_x, d_y], [t_d_x, t_d_y])
     }
@@ -493,35 +541,39 @@ fn softclip_jvp<T: grad::Real>(x: T, y: T, t_x: T, t_y: T) -> (T, T) {
     let t9 = T::zero();
     let (out, t_out) = if s > t9 {
         let t10 = s.sqrt();
-        let t11 = if t_s == <T as ::grad::Real>::zero() {
+        let t11 = <T as ::grad::Real>::from_f64(0.5) / t10 * t_s;
+        let t12 = t11.is_nan();
+        let t13 = if t_s == <T as ::grad::Real>::zero() && t12 {
             <T as ::grad::Real>::zero()
         } else {
-            <T as ::grad::Real>::from_f64(0.5) / t10 * t_s
+            t11
         };
-        let t12 = t10 * y;
-        let t13 = (if y == <T as ::grad::Real>::zero() {
+        let t14 = t10 * y;
+        let t15 = y * t13;
+        let t16 = t15.is_nan();
+        let t17 = (if y == <T as ::grad::Real>::zero() && t16 {
             <T as ::grad::Real>::zero()
         } else {
-            y * t11
+            t15
         }) + t10 * t_y;
-        (t12, t13)
+        (t14, t17)
     } else {
-        let t14 = s.max(y);
-        let t15 = (if s == y {
+        let t18 = s.max(y);
+        let t19 = (if s == y {
             <T as ::grad::Real>::from_f64(0.5)
-        } else if t14 == s {
+        } else if t18 == s {
             <T as ::grad::Real>::one()
         } else {
             <T as ::grad::Real>::zero()
         }) * t_s
             + (if s == y {
                 <T as ::grad::Real>::from_f64(0.5)
-            } else if t14 == y {
+            } else if t18 == y {
                 <T as ::grad::Real>::one()
             } else {
                 <T as ::grad::Real>::zero()
             }) * t_y;
-        (t14, t15)
+        (t18, t19)
     };
     (out, t_out)
 }
