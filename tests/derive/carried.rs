@@ -405,3 +405,23 @@ fn a_call_on_an_accumulator_initialised_from_a_field_is_differentiated() {
     let want = (f(0.3 + h) - f(0.3 - h)) / (2.0 * h);
     assert!((dx - want).abs() < 1e-6, "{dx} vs {want}");
 }
+
+// Found by the long differential run (seed 54 p975): a scratch accumulator reused for a
+// second sum. Its first sum is overwritten, so nothing downstream needs it; it used to get
+// an adjoint of 0 all the same, and where a dead term was infinite (√ at 0, here at
+// x = xs[1]) 0 · ∞ made the gradient NaN.
+against_differences! {
+    fn accumulator_reused_after_a_dead_sum / accumulator_reused_after_a_dead_sum_grad / accumulator_reused_after_a_dead_sum_jvp (x) {
+        let xs = [0.1, 0.5, 2.0];
+        let mut s = 0.0;
+        for i in 0..3 {
+            s += x / (x - xs[i]).abs().sqrt();
+        }
+        s = 0.0;
+        for i in 0..3 {
+            s += x * xs[i];
+        }
+        s
+    }
+    at [0.5], [-1.0]
+}

@@ -9,8 +9,10 @@
 //! been written into them before it, and useful at a point when a useful read may come after
 //! it. Both are dataflow facts over [`dataflow`]'s solver, so a variable updated at the bottom
 //! of a loop body is varied (or useful) again at its top: the back edge is followed to a
-//! fixpoint. Nothing is ever cleared (a write of a constant leaves the flag of an earlier
-//! varied write on), which can only make more values active, never fewer.
+//! fixpoint. A write that replaces the whole variable (`v = …`, a declaration) ends the facts
+//! of the writes before it: `s = 0.0` after a varied write leaves `s` constant, and a loop
+//! accumulator overwritten after the loop (`m = x`) is not useful inside it. Without that,
+//! its dead updates got adjoints of 0 — and 0 · ∞ = NaN where a dead term was infinite.
 //!
 //! Forward mode also asks which tangents may be *unbounded*: infinite where the value is
 //! finite, because they come from a derivative that is (`√x` at 0, see
@@ -19,7 +21,7 @@
 
 use super::ir::dataflow::{self, BitSet, Problem};
 use super::ir::visit::Bound;
-use super::ir::{Branch, Function, NodeId, Stmt, VarId};
+use super::ir::{AssignOp, Branch, Function, NodeId, Stmt, VarId};
 use super::rules;
 
 /// Per-node and per-variable activity of a function.
@@ -149,10 +151,14 @@ impl Spread<'_> {
         self.node[id.index()] |= flagged;
     }
 
-    fn write(&mut self, v: VarId, value: NodeId, fact: &mut BitSet) {
+    /// A write of `value` into `v`; `whole` when it replaces all of `v` (`=`, a declaration),
+    /// so that `v` holds a flagged value after it only if `value` is flagged.
+    fn write(&mut self, v: VarId, value: NodeId, whole: bool, fact: &mut BitSet) {
         if self.node[value.index()] && self.f.var(v).ty.float_shaped() {
             fact.insert(v.index());
             self.vars.insert(v.index());
+        } else if whole {
+            fact.remove(v.index());
         }
     }
 }
@@ -170,10 +176,16 @@ impl Problem for Spread<'_> {
         }
         match stmt {
             Stmt::Let(id) => self.flag(*id, fact),
-            Stmt::Decl(v, Some(x)) | Stmt::Assign(v, _, x) | Stmt::Push(v, x) => {
-                self.write(*v, *x, fact);
+            Stmt::Decl(v, Some(x)) | Stmt::Assign(v, AssignOp::Set, x) => {
+                self.write(*v, *x, true, fact);
             }
-            Stmt::Store(store) => self.write(store.var, store.value, fact),
+            Stmt::Decl(v, None) => {
+                fact.remove(v.index());
+            }
+            Stmt::Assign(v, AssignOp::Add, x) | Stmt::Push(v, x) => {
+                self.write(*v, *x, false, fact);
+            }
+            Stmt::Store(store) => self.write(store.var, store.value, false, fact),
             _ => {}
         }
     }
@@ -229,9 +241,16 @@ impl Problem for Reach<'_> {
                     fact.insert(v.index());
                 }
             }
-            Stmt::Decl(v, Some(x)) | Stmt::Assign(v, _, x) | Stmt::Push(v, x)
-                if fact.contains(v.index()) =>
-            {
+            // A write that replaces all of `v` ends what its later reads need of it before.
+            Stmt::Decl(v, Some(x)) | Stmt::Assign(v, AssignOp::Set, x) => {
+                if fact.remove(v.index()) {
+                    self.flag[x.index()] = true;
+                }
+            }
+            Stmt::Decl(v, None) => {
+                fact.remove(v.index());
+            }
+            Stmt::Assign(v, AssignOp::Add, x) | Stmt::Push(v, x) if fact.contains(v.index()) => {
                 self.flag[x.index()] = true;
             }
             Stmt::Store(store) if fact.contains(store.var.index()) => {

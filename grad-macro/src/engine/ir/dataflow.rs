@@ -183,11 +183,13 @@ impl BitSet {
         new
     }
 
-    /// Removes `i`.
-    pub fn remove(&mut self, i: usize) {
+    /// Removes `i`; `true` if it was there.
+    pub fn remove(&mut self, i: usize) -> bool {
+        let was = self.contains(i);
         if let Some(word) = self.0.get_mut(i / 64) {
             *word &= !(1 << (i % 64));
         }
+        was
     }
 
     /// `self ∪= other`.

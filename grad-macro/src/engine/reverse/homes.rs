@@ -295,7 +295,9 @@ impl Problem for Live<'_> {
                 }
             }
             // Before a declaration, or a replacement of a scalar, the old value is dead.
-            Stmt::Decl(v, _) => fact.remove(v.index()),
+            Stmt::Decl(v, _) => {
+                fact.remove(v.index());
+            }
             Stmt::Assign(v, AssignOp::Set, _) if !self.f.var(*v).ty.is_array() => {
                 fact.remove(v.index());
             }
