@@ -104,16 +104,14 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Option
     }
     let stmts: Vec<&syn::Stmt> = item.block.stmts.iter().collect();
     for (i, p) in sig.params.iter().enumerate() {
+        let index = u32::try_from(i).unwrap_or(u32::MAX);
         if let ParamKind::Array { vec_rows: true, .. } = p.kind {
-            l.b.f.vec_rows.insert(u32::try_from(i).unwrap_or(u32::MAX));
+            l.b.f.vec_rows.insert(index);
         }
         if let (ParamKind::Float(_), syn::Type::Reference(_)) = (&p.kind, &p.ty) {
-            l.b.f
-                .float_refs
-                .insert(u32::try_from(i).unwrap_or(u32::MAX));
+            l.b.f.float_refs.insert(index);
         }
         let ty = p.kind.ty();
-        let index = u32::try_from(i).unwrap_or(u32::MAX);
         let node = l.b.leaf(Op::Param(index), ty, p.ident.span());
         let name = syntax::name_of(&p.ident);
         l.b.f.nodes[node.index()].name = Some(name.clone());
