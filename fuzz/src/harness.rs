@@ -80,6 +80,9 @@ pub struct Report {
     pub diverged: usize,
     /// Comparisons that passed only by the [`CANCELLATION`] allowance.
     pub cancelled: usize,
+    /// Comparisons skipped because an infinite value lies on a differentiated path to the
+    /// result ([`D::infinite`]): the derivative there is a product with ∞ in it.
+    pub singular: usize,
 }
 
 impl Report {
@@ -135,7 +138,11 @@ impl Report {
         let (a, b) = (oracle.re(), plain);
         let same_path =
             b.is_finite() && (a == b || (a - b).abs() <= 1e-13 * a.abs().max(b.abs()).max(1.0));
-        if same_path {
+        if same_path && oracle.infinite() {
+            self.comparisons += 1;
+            self.mix(ours);
+            self.singular += 1;
+        } else if same_path {
             self.close(ours, oracle.eps(), CANCELLATION * oracle.magnitude(), what);
         } else {
             self.comparisons += 1;
@@ -213,6 +220,22 @@ mod tests {
         // tanh at 10 is known only to ε / (1 − tanh²) of its tangent.
         let t = seed(10.0, 1.0).tanh();
         assert!(t.magnitude() > 1e8 * t.eps());
+    }
+
+    #[test]
+    fn an_infinite_value_upstream_is_singular_and_a_dead_one_is_not() {
+        // 1 / ln(|x|⁻¹ᐟ²) at x = 0: finite, through ∞.
+        let x = seed(0.0, 1.0);
+        let through = x.powf(D::constant(-0.5)).ln().recip();
+        assert!(through.re() == 0.0 && through.infinite());
+        let mut r = report();
+        r.dual(f64::NAN, through, 0.0, "gradient");
+        assert_eq!((r.mismatches.len(), r.singular), (0, 1));
+        // The same infinity left out of the result: `x + 0 · …` must still be checked.
+        let dead = x + D::constant(0.0) * D::constant(through.re());
+        assert!(!dead.infinite());
+        r.dual(f64::NAN, dead, 0.0, "gradient");
+        assert_eq!(r.mismatches.len(), 1);
     }
 
     #[test]

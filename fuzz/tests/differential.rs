@@ -46,11 +46,12 @@ fn every_program_agrees_with_dual_numbers() {
     }
     let _ = std::panic::take_hook();
     eprintln!(
-        "{} programs, {} comparisons, {} mismatches, {} skipped (oracle off the path), {} within cancellation, digest {:016x}",
+        "{} programs, {} comparisons, {} mismatches, {} skipped (oracle off the path), {} through infinity, {} within cancellation, digest {:016x}",
         report.programs,
         report.comparisons,
         report.mismatches.len(),
         report.diverged,
+        report.singular,
         report.cancelled,
         report.digest
     );

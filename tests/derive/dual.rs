@@ -7,6 +7,11 @@
 //! formula subtracts, `1 − tanh²`, counted at the size of its terms). Where the tangent is a
 //! sum of huge terms that cancel (`x.atan2(y)` next to the origin along a direction where it
 //! is constant), any two correct differentiators agree only to about ε · magnitude.
+//!
+//! And a `D` knows whether an infinite (or NaN) value that depends on the inputs lies on a
+//! differentiated path to it ([`D::infinite`]): `x0 / ln(|x|⁻¹ᐟ²)` at x = 0 is finite, but
+//! its derivative is a product with ∞ in it, whose value is a convention of the order in
+//! which a differentiator multiplies (0 · ∞), not a number to compare.
 
 #![allow(clippy::must_use_candidate, clippy::return_self_not_must_use)]
 
@@ -15,9 +20,21 @@ use std::cmp::Ordering;
 use std::ops::{Add, Div, Mul, Neg, Rem, Sub};
 
 /// A dual number: a value and its derivative along one direction (and that derivative's
-/// magnitude).
+/// magnitude, and what lies upstream of it).
 #[derive(Clone, Copy, Debug)]
-pub struct D(pub Dual64, f64);
+pub struct D(pub Dual64, f64, Upstream);
+
+/// What a value is computed from, along differentiated operations (whatever the direction
+/// of the tangent: a path whose partials are 0 along this one still counts).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Upstream {
+    /// Constants only.
+    Constant,
+    /// An input.
+    Input,
+    /// An input, through a value that is infinite or NaN.
+    Infinity,
+}
 
 impl Default for D {
     fn default() -> D {
@@ -36,20 +53,38 @@ fn through(partial: f64, magnitude: f64) -> f64 {
 
 impl D {
     pub fn constant(v: f64) -> D {
-        D(Dual64::new(v, 0.0), 0.0)
+        D(Dual64::new(v, 0.0), 0.0, Upstream::Constant)
     }
     /// `value + along·ε`.
     pub fn new(value: f64, along: f64) -> D {
-        D(Dual64::new(value, along), along.abs())
+        D(Dual64::new(value, along), along.abs(), Upstream::Input)
     }
     /// Σ over the paths from the inputs of |∏ local derivatives · seed|.
     pub fn magnitude(self) -> f64 {
         self.1
     }
+    /// Whether this value, or one upstream of it on a differentiated path, depends on an
+    /// input and is not finite.
+    pub fn infinite(self) -> bool {
+        self.upstream() == Upstream::Infinity
+    }
+    fn upstream(self) -> Upstream {
+        if self.2 == Upstream::Input && !self.re().is_finite() {
+            Upstream::Infinity
+        } else {
+            self.2
+        }
+    }
+    /// This value, downstream of `operands` (a constant result that an operand's zero
+    /// partial passes through: `|x|` at 0).
+    fn after(self, operands: &[D]) -> D {
+        let upstream = operands.iter().map(|o| o.upstream()).fold(self.2, Ord::max);
+        D(self.0, self.1, upstream)
+    }
     /// `f` applied to the tangent, its local derivative applied to the magnitude.
     fn lift(self, f: impl Fn(Dual64) -> Dual64) -> D {
         let partial = f(Dual64::new(self.re(), 1.0)).eps;
-        D(f(self.0), through(partial, self.1))
+        D(f(self.0), through(partial, self.1), self.upstream())
     }
     /// The same for a function of two values.
     fn lift2(self, other: D, f: impl Fn(Dual64, Dual64) -> Dual64) -> D {
@@ -59,6 +94,7 @@ impl D {
         D(
             f(self.0, other.0),
             through(pa, self.1) + through(pb, other.1),
+            self.upstream().max(other.upstream()),
         )
     }
     /// The same tangent, with the value `f64`'s own operation gives: where num-dual or a
@@ -66,19 +102,23 @@ impl D {
     /// oracle would otherwise take another branch further on, unseen when the result does
     /// not depend on it (`0 · h(x)`).
     fn exact(self, value: f64) -> D {
-        D(Dual64::new(value, self.eps()), self.1)
+        D(Dual64::new(value, self.eps()), self.1, self.upstream())
     }
     /// The value with local derivatives `partials` along its operands (a zero tangent times
     /// an infinite partial contributes 0).
     fn chain(value: f64, partials: &[(f64, D)]) -> D {
         let (mut eps, mut magnitude) = (0.0, 0.0);
+        let upstream = partials
+            .iter()
+            .map(|(_, o)| o.upstream())
+            .fold(Upstream::Constant, Ord::max);
         for &(partial, operand) in partials {
             if operand.eps() != 0.0 {
                 eps += partial * operand.eps();
             }
             magnitude += through(partial, operand.1);
         }
-        D(Dual64::new(value, eps), magnitude)
+        D(Dual64::new(value, eps), magnitude, upstream)
     }
     /// The magnitude of a result whose local derivative is computed as a difference:
     /// `terms` is the size of what is subtracted, `difference` the derivative's size
@@ -87,7 +127,7 @@ impl D {
         if self.1 == 0.0 || difference == 0.0 {
             return self;
         }
-        D(self.0, self.1 * (terms / difference.abs()).max(1.0))
+        D(self.0, self.1 * (terms / difference.abs()).max(1.0), self.2)
     }
     pub fn re(self) -> f64 {
         self.0.re
@@ -114,7 +154,7 @@ macro_rules! binary {
         impl $trait for D {
             type Output = D;
             fn $method(self, rhs: D) -> D {
-                if rhs.eps() == 0.0 && rhs.1 == 0.0 {
+                if rhs.eps() == 0.0 && rhs.1 == 0.0 && rhs.2 == Upstream::Constant {
                     return $trait::$method(self, rhs.re());
                 }
                 self.lift2(rhs, $trait::$method)
@@ -173,7 +213,7 @@ impl Rem<f64> for D {
 impl Neg for D {
     type Output = D;
     fn neg(self) -> D {
-        D(-self.0, self.1)
+        D(-self.0, self.1, self.2)
     }
 }
 
@@ -250,7 +290,7 @@ impl D {
     pub fn atan2(self, x: D) -> D {
         let (y, value) = (self, self.re().atan2(x.re()));
         if y.re() == 0.0 && x.re() == 0.0 {
-            return D::constant(value);
+            return D::constant(value).after(&[y, x]);
         }
         let scale = y.re().abs().max(x.re().abs());
         let (ys, xs) = (y.re() / scale, x.re() / scale);
@@ -262,7 +302,7 @@ impl D {
     pub fn hypot(self, other: D) -> D {
         let scale = self.re().abs().max(other.re().abs());
         if scale == 0.0 || !scale.is_finite() {
-            return D::constant(self.re().hypot(other.re()));
+            return D::constant(self.re().hypot(other.re())).after(&[self, other]);
         }
         let (a, b) = (self / scale, other / scale);
         ((a * a + b * b).sqrt() * scale).exact(self.re().hypot(other.re()))
@@ -274,7 +314,7 @@ impl D {
     /// Derivative 0 at 0, as `#[derive_grad]`'s convention says.
     pub fn abs(self) -> D {
         if self.re() == 0.0 {
-            D::constant(0.0)
+            D::constant(0.0).after(&[self])
         } else if self.re() < 0.0 {
             -self
         } else {
@@ -290,6 +330,7 @@ impl D {
             D(
                 Dual64::new(self.re(), f64::midpoint(self.eps(), other.eps())),
                 f64::midpoint(self.1, other.1),
+                self.upstream().max(other.upstream()),
             )
         } else if self.re() > other.re() {
             self

@@ -53,6 +53,7 @@ struct Run {
     comparisons: usize,
     mismatches: usize,
     skipped: usize,
+    singular: usize,
     cancelled: usize,
     digest: String,
     failures: Vec<String>,
@@ -105,6 +106,7 @@ fn run(seed: u64, programs: &str, release: bool, plant: Option<&str>) -> Run {
         comparisons: number("comparisons"),
         mismatches: number("mismatches"),
         skipped: number("skipped"),
+        singular: number("through infinity"),
         cancelled: number("within cancellation"),
         digest: summary.rsplit(' ').next().unwrap_or_default().to_owned(),
         failures,
@@ -118,24 +120,26 @@ fn differential(seeds: &str, programs: &str, release: bool) {
         .unwrap_or((1, 10));
     let start = Instant::now();
     let (mut total, mut comparisons, mut mismatches, mut skipped) = (0, 0, 0, 0);
-    let (mut cancelled, mut differ) = (0, 0);
+    let (mut singular, mut cancelled, mut differ) = (0, 0, 0);
     for seed in first..last {
         let debug = run(seed, programs, false, None);
         total += debug.programs;
         comparisons += debug.comparisons;
         mismatches += debug.mismatches + usize::from(debug.programs == 0);
         skipped += debug.skipped;
+        singular += debug.singular;
         cancelled += debug.cancelled;
         for f in &debug.failures {
             println!("seed {seed}: {f}");
         }
         let mut line = format!(
-            "seed {seed}: {} programs, {} comparisons, {} mismatches, {} skipped, {} within \
-             cancellation, digest {}",
+            "seed {seed}: {} programs, {} comparisons, {} mismatches, {} skipped, {} through \
+             infinity, {} within cancellation, digest {}",
             debug.programs,
             debug.comparisons,
             debug.mismatches,
             debug.skipped,
+            debug.singular,
             debug.cancelled,
             debug.digest
         );
@@ -153,7 +157,8 @@ fn differential(seeds: &str, programs: &str, release: bool) {
     }
     println!(
         "total: {total} programs, {comparisons} comparisons, {mismatches} mismatches, {skipped} \
-         skipped (oracle off the path), {cancelled} within cancellation{}, in {:.0?}",
+         skipped (oracle off the path), {singular} through infinity, {cancelled} within \
+         cancellation{}, in {:.0?}",
         if release {
             format!(", {differ} seeds whose release bits differ")
         } else {
