@@ -1,7 +1,7 @@
 //! What the generated checks call: input points, dual seeds, and the [`Report`] that compares
 //! the macro's results with the oracle's.
 
-pub use crate::dual::D;
+pub use crate::dual::{D, branch};
 pub use crate::program::Rng;
 
 /// Relative tolerance against the dual oracle: `|g − ref| ≤ TOL · max(1, |ref|)`, widened
@@ -83,6 +83,12 @@ pub struct Report {
     /// Comparisons skipped because an infinite value lies on a differentiated path to the
     /// result ([`D::infinite`]): the derivative there is a product with ∞ in it.
     pub singular: usize,
+    /// NaN derivatives accepted as the README documents them: an infinite value fed a
+    /// branch ([`crate::dual::infinite_branch`]), and the code before the branch was
+    /// differentiated with the zero adjoint of the arm not taken (`0 · ∞`).
+    pub documented: usize,
+    /// Whether an infinite value fed a branch at the current point.
+    infinite_branch: bool,
 }
 
 impl Report {
@@ -95,6 +101,8 @@ impl Report {
     /// The point (and integer argument) being checked, for the messages.
     pub fn at(&mut self, x: &[f64], n: usize) {
         self.point = format!("at {x:?}, n = {n}");
+        self.infinite_branch = false;
+        crate::dual::infinite_branch();
     }
 
     fn mix(&mut self, v: f64) {
@@ -138,10 +146,15 @@ impl Report {
         let (a, b) = (oracle.re(), plain);
         let same_path =
             b.is_finite() && (a == b || (a - b).abs() <= 1e-13 * a.abs().max(b.abs()).max(1.0));
+        self.infinite_branch |= crate::dual::infinite_branch();
         if same_path && oracle.infinite() {
             self.comparisons += 1;
             self.mix(ours);
             self.singular += 1;
+        } else if same_path && ours.is_nan() && self.infinite_branch {
+            self.comparisons += 1;
+            self.mix(ours);
+            self.documented += 1;
         } else if same_path {
             self.close(ours, oracle.eps(), CANCELLATION * oracle.magnitude(), what);
         } else {
@@ -236,6 +249,28 @@ mod tests {
         assert!(!dead.infinite());
         r.dual(f64::NAN, dead, 0.0, "gradient");
         assert_eq!(r.mismatches.len(), 1);
+    }
+
+    #[test]
+    fn nan_is_documented_only_where_an_infinite_value_fed_a_branch() {
+        let mut r = report();
+        r.at(&[0.0], 0);
+        let x = seed(0.0, 1.0);
+        let pole = x.powf(D::constant(-0.5));
+        r.dual(f64::NAN, x, 0.0, "gradient");
+        assert_eq!(r.mismatches.len(), 1, "no branch read the pole yet");
+        let _ = branch(true, x, pole);
+        r.dual(f64::NAN, x, 0.0, "gradient");
+        r.dual(2.0, x, 0.0, "gradient");
+        assert_eq!(
+            (r.mismatches.len(), r.documented),
+            (2, 1),
+            "{:?}",
+            r.mismatches
+        );
+        r.at(&[0.0], 0);
+        r.dual(f64::NAN, x, 0.0, "gradient");
+        assert_eq!(r.mismatches.len(), 3, "a new point starts clean");
     }
 
     #[test]

@@ -1111,6 +1111,14 @@ impl Printer {
                 };
                 format!("{ty}::{m}({})", self.expr(a))
             }
+            // The twin evaluates both arms, to see an infinite value in the arm not taken.
+            E::If(a, op, b, c, d) if self.flavor == Flavor::Dual => format!(
+                "branch({} {op} {}, {}, {})",
+                self.expr(a),
+                self.expr(b),
+                self.expr(c),
+                self.expr(d)
+            ),
             E::If(a, op, b, c, d) => format!(
                 "(if {} {op} {} {{ {} }} else {{ {} }})",
                 self.expr(a),

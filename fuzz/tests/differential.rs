@@ -11,7 +11,7 @@
     clippy::pedantic
 )]
 
-use grad_fuzz::harness::{D, Report, Rng, direction, points, seed, unit};
+use grad_fuzz::harness::{D, Report, Rng, branch, direction, points, seed, unit};
 
 include!(concat!(env!("OUT_DIR"), "/programs.rs"));
 
@@ -46,12 +46,13 @@ fn every_program_agrees_with_dual_numbers() {
     }
     let _ = std::panic::take_hook();
     eprintln!(
-        "{} programs, {} comparisons, {} mismatches, {} skipped (oracle off the path), {} through infinity, {} within cancellation, digest {:016x}",
+        "{} programs, {} comparisons, {} mismatches, {} skipped (oracle off the path), {} through infinity, {} NaN as documented, {} within cancellation, digest {:016x}",
         report.programs,
         report.comparisons,
         report.mismatches.len(),
         report.diverged,
         report.singular,
+        report.documented,
         report.cancelled,
         report.digest
     );

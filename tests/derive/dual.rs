@@ -217,23 +217,58 @@ impl Neg for D {
     }
 }
 
+thread_local! {
+    static INFINITE_BRANCH: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether an [infinite](D::infinite) value has fed a branch since the last call (and
+/// starts again): decided it, or was the value of the arm not taken ([`branch`]). The result
+/// does not depend on such a value, but the code before the branch computed it, and that is
+/// where `_grad`'s documented NaN lives (`let r = x / y;` before `if y != 0.0 { r } else
+/// { 0.0 }` at y = 0: the arm not taken gives `r` an adjoint of 0, times ∂r/∂y = ∞).
+pub fn infinite_branch() -> bool {
+    INFINITE_BRANCH.with(|c| c.replace(false))
+}
+
+fn fed_a_branch(values: &[D]) {
+    if values.iter().any(|v| v.infinite()) {
+        INFINITE_BRANCH.with(|c| c.set(true));
+    }
+}
+
+/// `if first_taken { first } else { second }`, with both arms evaluated: the twin of an
+/// `if` expression, which records an infinite value in the arm not taken.
+pub fn branch(first_taken: bool, first: D, second: D) -> D {
+    if first_taken {
+        fed_a_branch(&[second]);
+        first
+    } else {
+        fed_a_branch(&[first]);
+        second
+    }
+}
+
 impl PartialEq for D {
     fn eq(&self, other: &D) -> bool {
+        fed_a_branch(&[*self, *other]);
         self.re() == other.re()
     }
 }
 impl PartialEq<f64> for D {
     fn eq(&self, other: &f64) -> bool {
+        fed_a_branch(&[*self]);
         self.re() == *other
     }
 }
 impl PartialOrd for D {
     fn partial_cmp(&self, other: &D) -> Option<Ordering> {
+        fed_a_branch(&[*self, *other]);
         self.re().partial_cmp(&other.re())
     }
 }
 impl PartialOrd<f64> for D {
     fn partial_cmp(&self, other: &f64) -> Option<Ordering> {
+        fed_a_branch(&[*self]);
         self.re().partial_cmp(other)
     }
 }

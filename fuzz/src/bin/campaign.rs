@@ -54,6 +54,7 @@ struct Run {
     mismatches: usize,
     skipped: usize,
     singular: usize,
+    documented: usize,
     cancelled: usize,
     digest: String,
     failures: Vec<String>,
@@ -107,6 +108,7 @@ fn run(seed: u64, programs: &str, release: bool, plant: Option<&str>) -> Run {
         mismatches: number("mismatches"),
         skipped: number("skipped"),
         singular: number("through infinity"),
+        documented: number("as documented"),
         cancelled: number("within cancellation"),
         digest: summary.rsplit(' ').next().unwrap_or_default().to_owned(),
         failures,
@@ -120,7 +122,7 @@ fn differential(seeds: &str, programs: &str, release: bool) {
         .unwrap_or((1, 10));
     let start = Instant::now();
     let (mut total, mut comparisons, mut mismatches, mut skipped) = (0, 0, 0, 0);
-    let (mut singular, mut cancelled, mut differ) = (0, 0, 0);
+    let (mut singular, mut documented, mut cancelled, mut differ) = (0, 0, 0, 0);
     for seed in first..last {
         let debug = run(seed, programs, false, None);
         total += debug.programs;
@@ -128,18 +130,20 @@ fn differential(seeds: &str, programs: &str, release: bool) {
         mismatches += debug.mismatches + usize::from(debug.programs == 0);
         skipped += debug.skipped;
         singular += debug.singular;
+        documented += debug.documented;
         cancelled += debug.cancelled;
         for f in &debug.failures {
             println!("seed {seed}: {f}");
         }
         let mut line = format!(
             "seed {seed}: {} programs, {} comparisons, {} mismatches, {} skipped, {} through \
-             infinity, {} within cancellation, digest {}",
+             infinity, {} NaN as documented, {} within cancellation, digest {}",
             debug.programs,
             debug.comparisons,
             debug.mismatches,
             debug.skipped,
             debug.singular,
+            debug.documented,
             debug.cancelled,
             debug.digest
         );
@@ -157,8 +161,8 @@ fn differential(seeds: &str, programs: &str, release: bool) {
     }
     println!(
         "total: {total} programs, {comparisons} comparisons, {mismatches} mismatches, {skipped} \
-         skipped (oracle off the path), {singular} through infinity, {cancelled} within \
-         cancellation{}, in {:.0?}",
+         skipped (oracle off the path), {singular} through infinity, {documented} NaN as documented, \
+         {cancelled} within cancellation{}, in {:.0?}",
         if release {
             format!(", {differ} seeds whose release bits differ")
         } else {
