@@ -243,9 +243,8 @@ impl Problem for Reach<'_> {
             }
             // A write that replaces all of `v` ends what its later reads need of it before.
             Stmt::Decl(v, Some(x)) | Stmt::Assign(v, AssignOp::Set, x) => {
-                if fact.remove(v.index()) {
-                    self.flag[x.index()] = true;
-                }
+                let needed = fact.remove(v.index());
+                self.flag[x.index()] |= needed;
             }
             Stmt::Decl(v, None) => {
                 fact.remove(v.index());
