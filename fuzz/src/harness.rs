@@ -85,7 +85,8 @@ pub struct Report {
     pub singular: usize,
     /// NaN derivatives accepted as the README documents them: an infinite value fed a
     /// branch ([`crate::dual::infinite_branch`]), and the code before the branch was
-    /// differentiated with the zero adjoint of the arm not taken (`0 · ∞`).
+    /// differentiated with the zero adjoint of the arm not taken (`0 · ∞`); or one is in
+    /// another output of a Jacobian ([`Report::row`]).
     pub documented: usize,
     /// Whether an infinite value fed a branch at the current point.
     infinite_branch: bool,
@@ -143,6 +144,21 @@ impl Report {
     /// the function's, and finite (else the oracle took another path, or there is no
     /// derivative to speak of, and the comparison is skipped).
     pub fn dual(&mut self, ours: f64, oracle: D, plain: f64, what: &str) {
+        self.compare(ours, oracle, plain, what, false);
+    }
+
+    /// Entry `i` of a Jacobian's column against the oracle's column: an infinite value in
+    /// another output is, for this row, the README's documented NaN (the pullback of row `i`
+    /// gives the other outputs a zero adjoint, times ∞).
+    pub fn row(&mut self, ours: f64, column: &[D], i: usize, plain: f64, what: &str) {
+        let other = column
+            .iter()
+            .enumerate()
+            .any(|(k, c)| k != i && c.infinite());
+        self.compare(ours, column[i], plain, what, other);
+    }
+
+    fn compare(&mut self, ours: f64, oracle: D, plain: f64, what: &str, nan_documented: bool) {
         let (a, b) = (oracle.re(), plain);
         let same_path =
             b.is_finite() && (a == b || (a - b).abs() <= 1e-13 * a.abs().max(b.abs()).max(1.0));
@@ -151,7 +167,7 @@ impl Report {
             self.comparisons += 1;
             self.mix(ours);
             self.singular += 1;
-        } else if same_path && ours.is_nan() && self.infinite_branch {
+        } else if same_path && ours.is_nan() && (self.infinite_branch || nan_documented) {
             self.comparisons += 1;
             self.mix(ours);
             self.documented += 1;
