@@ -292,9 +292,9 @@
 //! | `x.sqrt()` at 0 | +∞ (the true one-sided derivative) |
 //! | an infinite local derivative (`sqrt`, `cbrt` at 0; `asin`, `acos` at ±1; `acosh` at 1; `powf`'s base at 0) times a zero upstream — or the infinite derivative it makes times a zero local derivative further on (`abs` at 0, `hypot` at the origin, a factor that is 0: `√|x|`, `√(x·w)` at w = 0), in the same function or across a call of yours | 0, not `0 · ∞ = NaN` (a "strong zero": a value the result does not depend on, or another row of a Jacobian, cannot make the gradient NaN; `_grad` and `_jvp` agree, and agree with inlining the callee) |
 //! | `if` / `match` | only the branch taken is differentiated: a `sqrt` or `ln` in the branch not taken never turns the gradient into NaN |
-//! | an infinite value the result does not depend on: `let r = x / y;` before `if y != 0.0 { r } else { 0.0 }` at y = 0 | NaN in `_grad` (`∂r/∂x = 1/y = ∞` and `∂r/∂y = −∞` times the zero adjoint of the branch not taken: a division is not one of the singular ops above), as in PyTorch and JAX: write the division inside the branch. `_jvp` gives the branch's 0 |
+//! | an infinite value the result does not depend on: `let r = x / y;` before `if y != 0.0 { r } else { 0.0 }` at y = 0 | NaN in `_grad` (`∂r/∂x = 1/y = ∞` and `∂r/∂y = −∞` times the zero adjoint of the branch not taken: a division is not one of the singular ops above), as in PyTorch and JAX: write the division inside the branch. `_jvp` gives the branch's 0. The same holds for an infinite value in another output of a `_jacobian` row (its pullback gives that output a zero adjoint), and in a loop that an early `return` leaves before the value is used |
 //! | `relu(x)` | 0 at x = 0 |
-//! | dead code | a value that never reaches the result contributes nothing, even if it is NaN |
+//! | dead code | a value that never reaches the result contributes nothing, even if it is NaN (a variable replaced by `=` before its next read included) — except a NaN or ∞ stored into an element of an array that is never read while other elements are: usefulness is tracked per array, so that element gets an adjoint of 0, and 0 · NaN is NaN |
 //!
 //! ```
 //! # use grad::derive_grad;
