@@ -32,7 +32,8 @@ enum Upstream {
     Constant,
     /// An input.
     Input,
-    /// An input, through a value that is infinite or NaN.
+    /// An input, through a value that is infinite, NaN, or so large that its square
+    /// overflows (`|1e-300|^-0.6`: the derivatives around it overflow in any order).
     Infinity,
 }
 
@@ -64,12 +65,13 @@ impl D {
         self.1
     }
     /// Whether this value, or one upstream of it on a differentiated path, depends on an
-    /// input and is not finite.
+    /// input and is not finite (or is finite only because its square is not).
     pub fn infinite(self) -> bool {
         self.upstream() == Upstream::Infinity
     }
     fn upstream(self) -> Upstream {
-        if self.2 == Upstream::Input && !self.re().is_finite() {
+        let huge = self.re().is_nan() || self.re().abs() > f64::MAX.sqrt();
+        if self.2 == Upstream::Input && huge {
             Upstream::Infinity
         } else {
             self.2
@@ -237,7 +239,8 @@ fn fed_a_branch(values: &[D]) {
 }
 
 /// `if first_taken { first } else { second }`, with both arms evaluated: the twin of an
-/// `if` expression, which records an infinite value in the arm not taken.
+/// `if` expression (and the choice `max`, `min` and `clamp` make), which records an
+/// infinite value in the arm not taken.
 pub fn branch(first_taken: bool, first: D, second: D) -> D {
     if first_taken {
         fed_a_branch(&[second]);
@@ -368,9 +371,9 @@ impl D {
                 self.upstream().max(other.upstream()),
             )
         } else if self.re() > other.re() {
-            self
+            branch(true, self, other)
         } else {
-            other
+            branch(false, self, other)
         }
     }
     /// Half to each operand on a tie.
@@ -380,9 +383,9 @@ impl D {
     /// The bound that acts gets the derivative; `x` gets it for `lo ≤ x ≤ hi`.
     pub fn clamp(self, lo: D, hi: D) -> D {
         if self.re() < lo.re() {
-            lo
+            branch(true, lo, self)
         } else if self.re() > hi.re() {
-            hi
+            branch(true, hi, self)
         } else {
             self
         }
