@@ -292,8 +292,8 @@ mod tests {
     #[test]
     fn cancellation_widens_the_tolerance_but_never_excuses_nan() {
         let mut r = report();
-        let oracle = seed(1.0, 1.0) * 1e300 - seed(1.0, 1.0) * 1e300 + seed(0.0, 1.0);
-        r.dual(1.0 + 1e285, oracle, 0.0, "gradient");
+        let oracle = seed(1.0, 1.0) * 1e150 - seed(1.0, 1.0) * 1e150 + seed(0.0, 1.0);
+        r.dual(1.0 + 1e135, oracle, 0.0, "gradient");
         assert_eq!((r.mismatches.len(), r.cancelled), (0, 1));
         r.dual(f64::NAN, oracle, 0.0, "gradient");
         r.dual(2.0, seed(0.0, 1.0), 0.0, "gradient");
