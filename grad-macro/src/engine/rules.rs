@@ -79,14 +79,7 @@ pub fn strong_zero(b: &mut Builder, d: NodeId, product: NodeId, ty: Ty, span: Sp
     }
     let zero = b.float(0.0, ty.float_ty().unwrap_or(FloatTy::F64), span);
     let vanishes = b.add(Op::Cmp(Cmp::Eq), vec![d, zero], Ty::Bool, span);
-    // `f64::is_nan(p)`, not `p.is_nan()`: a product of untyped rule literals (`{ 1.0 } else
-    // { 0.0 }` times a literal tangent) is a `{float}` Rust calls no method on.
-    let op = match ty.float_ty() {
-        Some(FloatTy::F64) => Op::ConstCall(b.f.intern(quote::quote!(f64::is_nan))),
-        Some(FloatTy::F32) => Op::ConstCall(b.f.intern(quote::quote!(f32::is_nan))),
-        _ => Op::Method(b.f.intern(quote::quote!(is_nan))),
-    };
-    let undefined = b.add(op, vec![product], Ty::Bool, span);
+    let undefined = b.add(Op::IsNan, vec![product], Ty::Bool, span);
     let both = b.add(Op::And, vec![vanishes, undefined], Ty::Bool, span);
     b.add(Op::Select, vec![both, zero, product], ty, span)
 }
@@ -131,6 +124,7 @@ pub fn passes_derivative(f: &Function, node: NodeId, i: usize) -> bool {
         | Op::ReadVar(_)
         | Op::Cmp(_)
         | Op::Not
+        | Op::IsNan
         | Op::And
         | Op::Or
         | Op::Bit(_)

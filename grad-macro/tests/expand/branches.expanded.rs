@@ -29,8 +29,7 @@ fn root_grad(x: f64) -> (f64, f64) {
     if x > 0.0 {
         let d_t0 = d_out;
         let t1 = d_t0 * (0.5 / t0);
-        let t2 = f64::is_nan(t1);
-        d_x += if d_t0 == 0.0 && t2 { 0.0 } else { t1 };
+        d_x += if d_t0 == 0.0 && f64::is_nan(t1) { 0.0 } else { t1 };
     }
     (out, d_x)
 }
@@ -62,8 +61,7 @@ fn root_pullback(x: f64, d_out: f64, d_x: &mut f64) {
     if x > 0.0 {
         let d_t0 = d_out;
         let t1 = d_t0 * (0.5 / t0);
-        let t2 = f64::is_nan(t1);
-        *d_x += if d_t0 == 0.0 && t2 { 0.0 } else { t1 };
+        *d_x += if d_t0 == 0.0 && f64::is_nan(t1) { 0.0 } else { t1 };
     }
 }
 fn early(x: f64, y: f64) -> f64 {
@@ -109,8 +107,7 @@ fn early_grad(x: f64, y: f64) -> (f64, (f64, f64)) {
         let d_s = d_t1 * y;
         d_y += d_t1 * s;
         let t2 = d_s * (0.5 / s);
-        let t3 = f64::is_nan(t2);
-        d_x += if d_s == 0.0 && t3 { 0.0 } else { t2 };
+        d_x += if d_s == 0.0 && f64::is_nan(t2) { 0.0 } else { t2 };
     }
     (out, (d_x, d_y))
 }
@@ -155,8 +152,7 @@ fn early_pullback(x: f64, y: f64, d_out: f64, d_x: &mut f64, d_y: &mut f64) {
         let d_s = d_t1 * y;
         *d_y += d_t1 * s;
         let t2 = d_s * (0.5 / s);
-        let t3 = f64::is_nan(t2);
-        *d_x += if d_s == 0.0 && t3 { 0.0 } else { t2 };
+        *d_x += if d_s == 0.0 && f64::is_nan(t2) { 0.0 } else { t2 };
     }
 }
 fn piecewise(x: f64) -> f64 {

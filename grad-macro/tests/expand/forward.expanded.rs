@@ -292,25 +292,23 @@ fn prefix_grad(x: &[f64; 4]) -> (f64, [f64; 4]) {
         let d_t4 = d_t5 * t3;
         d_p[1] += d_t4;
         let t6 = d_t3 * (0.5 / t3);
-        let t7 = f64::is_nan(t6);
-        let d_t8 = if d_t3 == 0.0 && t7 { 0.0 } else { t6 };
-        d_p[3] += d_t8;
+        let d_t7 = if d_t3 == 0.0 && f64::is_nan(t6) { 0.0 } else { t6 };
+        d_p[3] += d_t7;
     } else {
-        let d_t9 = d_out;
-        d_p[1] += d_t9;
+        let d_t8 = d_out;
+        d_p[1] += d_t8;
     }
     let mut d_x = ::grad::zeros_like(&x);
     for i_1 in (1..4).rev() {
-        let d_t10 = d_p[i_1];
+        let d_t9 = d_p[i_1];
         d_p[i_1] = 0.0;
-        let d_t11 = d_t10;
-        let d_t1 = d_t10;
-        let t12 = x[i_1];
-        let t13 = t12 + t12;
-        let t14 = d_t1 * t13;
-        let t15 = f64::is_nan(t14);
-        d_x[i_1] += if t13 == 0.0 && t15 { 0.0 } else { t14 };
-        d_p[i_1 - 1] += d_t11;
+        let d_t10 = d_t9;
+        let d_t1 = d_t9;
+        let t11 = x[i_1];
+        let t12 = t11 + t11;
+        let t13 = d_t1 * t12;
+        d_x[i_1] += if t12 == 0.0 && f64::is_nan(t13) { 0.0 } else { t13 };
+        d_p[i_1 - 1] += d_t10;
     }
     d_x[0] += d_p[0];
     d_p[0] = 0.0;
@@ -358,24 +356,22 @@ fn prefix_pullback(x: &[f64; 4], d_out: f64, d_x: &mut [f64; 4]) {
         let d_t4 = d_t5 * t3;
         d_p[1] += d_t4;
         let t6 = d_t3 * (0.5 / t3);
-        let t7 = f64::is_nan(t6);
-        let d_t8 = if d_t3 == 0.0 && t7 { 0.0 } else { t6 };
-        d_p[3] += d_t8;
+        let d_t7 = if d_t3 == 0.0 && f64::is_nan(t6) { 0.0 } else { t6 };
+        d_p[3] += d_t7;
     } else {
-        let d_t9 = d_out;
-        d_p[1] += d_t9;
+        let d_t8 = d_out;
+        d_p[1] += d_t8;
     }
     for i_1 in (1..4).rev() {
-        let d_t10 = d_p[i_1];
+        let d_t9 = d_p[i_1];
         d_p[i_1] = 0.0;
-        let d_t11 = d_t10;
-        let d_t1 = d_t10;
-        let t12 = x[i_1];
-        let t13 = t12 + t12;
-        let t14 = d_t1 * t13;
-        let t15 = f64::is_nan(t14);
-        d_x[i_1] += if t13 == 0.0 && t15 { 0.0 } else { t14 };
-        d_p[i_1 - 1] += d_t11;
+        let d_t10 = d_t9;
+        let d_t1 = d_t9;
+        let t11 = x[i_1];
+        let t12 = t11 + t11;
+        let t13 = d_t1 * t12;
+        d_x[i_1] += if t12 == 0.0 && f64::is_nan(t13) { 0.0 } else { t13 };
+        d_p[i_1 - 1] += d_t10;
     }
     d_x[0] += d_p[0];
     d_p[0] = 0.0;
@@ -422,14 +418,12 @@ fn prefix_jvp(x: &[f64; 4], t_x: [f64; 4]) -> (f64, f64) {
         let t6 = t_p[3];
         let t7 = p[3].sqrt();
         let t8 = 0.5 / t7 * t6;
-        let t9 = f64::is_nan(t8);
-        let t10 = if t6 == 0.0 && t9 { 0.0 } else { t8 };
-        let t11 = p[1];
-        let t12 = t7 * t11;
-        let t13 = t11 * t10;
-        let t14 = f64::is_nan(t13);
-        let t15 = (if t11 == 0.0 && t14 { 0.0 } else { t13 }) + t7 * t_p[1];
-        (t12, t15)
+        let t9 = if t6 == 0.0 && f64::is_nan(t8) { 0.0 } else { t8 };
+        let t10 = p[1];
+        let t11 = t7 * t10;
+        let t12 = t10 * t9;
+        let t13 = (if t10 == 0.0 && f64::is_nan(t12) { 0.0 } else { t12 }) + t7 * t_p[1];
+        (t11, t13)
     } else {
         (p[1], t_p[1])
     };
@@ -532,7 +526,6 @@ fn composed_jvp(x: f64, y: f64, t_x: f64, t_y: f64) -> (f64, f64) {
     let (t2, t3) = grad::sigmoid_jvp(h, t_h);
     let out = t2 * x;
     let t4 = x * t3;
-    let t5 = f64::is_nan(t4);
-    let t_out = (if x == 0.0 && t5 { 0.0 } else { t4 }) + t2 * t_x;
+    let t_out = (if x == 0.0 && f64::is_nan(t4) { 0.0 } else { t4 }) + t2 * t_x;
     (out, t_out)
 }

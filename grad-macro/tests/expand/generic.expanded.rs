@@ -43,9 +43,8 @@ fn softclip_grad<T: grad::Real>(x: T, y: T) -> (T, (T, T)) {
         let d_t6 = d_t7 * y;
         d_y += d_t7 * t6;
         let t9 = d_t6 * (<T as ::grad::Real>::from_f64(0.5) / t6);
-        let t10 = t9.is_nan();
         d_s
-            += if d_t6 == <T as ::grad::Real>::zero() && t10 {
+            += if d_t6 == <T as ::grad::Real>::zero() && t9.is_nan() {
                 <T as ::grad::Real>::zero()
             } else {
                 t9
@@ -73,44 +72,39 @@ fn softclip_grad<T: grad::Real>(x: T, y: T) -> (T, (T, T)) {
     }
     let d_t1 = d_s;
     let d_t4 = d_s;
-    let t11 = d_t4 * t2;
-    let t12 = t11.is_nan();
-    let d_t3 = if t2 == <T as ::grad::Real>::zero() && t12 {
+    let t10 = d_t4 * t2;
+    let d_t3 = if t2 == <T as ::grad::Real>::zero() && t10.is_nan() {
         <T as ::grad::Real>::zero()
     } else {
-        t11
+        t10
     };
-    let t13 = <T as ::grad::Real>::from_f64(3.0) * x.powi(2);
-    let t14 = d_t3 * t13;
-    let t15 = t14.is_nan();
-    let mut d_x = if t13 == <T as ::grad::Real>::zero() && t15 {
+    let t11 = <T as ::grad::Real>::from_f64(3.0) * x.powi(2);
+    let t12 = d_t3 * t11;
+    let mut d_x = if t11 == <T as ::grad::Real>::zero() && t12.is_nan() {
+        <T as ::grad::Real>::zero()
+    } else {
+        t12
+    };
+    let t13 = t0.cos();
+    let t14 = d_t1 * t13;
+    let d_t0 = if t13 == <T as ::grad::Real>::zero() && t14.is_nan() {
         <T as ::grad::Real>::zero()
     } else {
         t14
     };
-    let t16 = t0.cos();
-    let t17 = d_t1 * t16;
-    let t18 = t17.is_nan();
-    let d_t0 = if t16 == <T as ::grad::Real>::zero() && t18 {
-        <T as ::grad::Real>::zero()
-    } else {
-        t17
-    };
-    let t19 = d_t0 * y;
-    let t20 = t19.is_nan();
+    let t15 = d_t0 * y;
     d_x
-        += if y == <T as ::grad::Real>::zero() && t20 {
+        += if y == <T as ::grad::Real>::zero() && t15.is_nan() {
             <T as ::grad::Real>::zero()
         } else {
-            t19
+            t15
         };
-    let t21 = d_t0 * x;
-    let t22 = t21.is_nan();
+    let t16 = d_t0 * x;
     d_y
-        += if x == <T as ::grad::Real>::zero() && t22 {
+        += if x == <T as ::grad::Real>::zero() && t16.is_nan() {
             <T as ::grad::Real>::zero()
         } else {
-            t21
+            t16
         };
     (out, (d_x, d_y))
 }
@@ -163,9 +157,8 @@ fn softclip_pullback<T: grad::Real>(x: T, y: T, d_out: T, d_x: &mut T, d_y: &mut
         let d_t6 = d_t8 * y;
         *d_y += d_t8 * t6;
         let t9 = d_t6 * (<T as ::grad::Real>::from_f64(0.5) / t6);
-        let t10 = t9.is_nan();
         d_s
-            += if d_t6 == <T as ::grad::Real>::zero() && t10 {
+            += if d_t6 == <T as ::grad::Real>::zero() && t9.is_nan() {
                 <T as ::grad::Real>::zero()
             } else {
                 t9
@@ -193,45 +186,40 @@ fn softclip_pullback<T: grad::Real>(x: T, y: T, d_out: T, d_x: &mut T, d_y: &mut
     }
     let d_t1 = d_s;
     let d_t4 = d_s;
-    let t11 = d_t4 * t2;
-    let t12 = t11.is_nan();
-    let d_t3 = if t2 == <T as ::grad::Real>::zero() && t12 {
+    let t10 = d_t4 * t2;
+    let d_t3 = if t2 == <T as ::grad::Real>::zero() && t10.is_nan() {
         <T as ::grad::Real>::zero()
     } else {
-        t11
+        t10
     };
-    let t13 = <T as ::grad::Real>::from_f64(3.0) * x.powi(2);
-    let t14 = d_t3 * t13;
-    let t15 = t14.is_nan();
+    let t11 = <T as ::grad::Real>::from_f64(3.0) * x.powi(2);
+    let t12 = d_t3 * t11;
     *d_x
-        += if t13 == <T as ::grad::Real>::zero() && t15 {
+        += if t11 == <T as ::grad::Real>::zero() && t12.is_nan() {
             <T as ::grad::Real>::zero()
         } else {
-            t14
+            t12
         };
-    let t16 = t0.cos();
-    let t17 = d_t1 * t16;
-    let t18 = t17.is_nan();
-    let d_t0 = if t16 == <T as ::grad::Real>::zero() && t18 {
+    let t13 = t0.cos();
+    let t14 = d_t1 * t13;
+    let d_t0 = if t13 == <T as ::grad::Real>::zero() && t14.is_nan() {
         <T as ::grad::Real>::zero()
     } else {
-        t17
+        t14
     };
-    let t19 = d_t0 * y;
-    let t20 = t19.is_nan();
+    let t15 = d_t0 * y;
     *d_x
-        += if y == <T as ::grad::Real>::zero() && t20 {
+        += if y == <T as ::grad::Real>::zero() && t15.is_nan() {
             <T as ::grad::Real>::zero()
         } else {
-            t19
+            t15
         };
-    let t21 = d_t0 * x;
-    let t22 = t21.is_nan();
+    let t16 = d_t0 * x;
     *d_y
-        += if x == <T as ::grad::Real>::zero() && t22 {
+        += if x == <T as ::grad::Real>::zero() && t16.is_nan() {
             <T as ::grad::Real>::zero()
         } else {
-            t21
+            t16
         };
 }
 /** Value, gradient and Hessian of `softclip`.
@@ -278,22 +266,21 @@ fn softclip_hessian<T: grad::Real>(x: T, y: T) -> (T, [T; 2], [[T; 2]; 2]) {
         let t_s = t4 + t11;
         let t12 = T::zero();
         let mut t13 = <T as ::grad::Real>::zero();
-        let mut t16 = <T as ::grad::Real>::zero();
-        let mut t18 = <T as ::grad::Real>::zero();
+        let mut t15 = <T as ::grad::Real>::zero();
+        let mut t17 = <T as ::grad::Real>::zero();
         let out = if s > t12 {
             t13 = s.sqrt();
             let t14 = <T as ::grad::Real>::from_f64(0.5) / t13 * t_s;
-            let t15 = t14.is_nan();
-            t16 = if t_s == <T as ::grad::Real>::zero() && t15 {
+            t15 = if t_s == <T as ::grad::Real>::zero() && t14.is_nan() {
                 <T as ::grad::Real>::zero()
             } else {
                 t14
             };
-            let t17 = t13 * y;
-            t17
+            let t16 = t13 * y;
+            t16
         } else {
-            t18 = s.max(y);
-            t18
+            t17 = s.max(y);
+            t17
         };
         let d_out = <T as ::grad::Real>::one();
         let mut d_y = <T as ::grad::Real>::zero();
@@ -301,65 +288,61 @@ fn softclip_hessian<T: grad::Real>(x: T, y: T) -> (T, [T; 2], [[T; 2]; 2]) {
         let mut d_s = <T as ::grad::Real>::zero();
         let mut t_d_s = <T as ::grad::Real>::zero();
         if s > t12 {
-            let d_t17 = d_out;
-            let d_t13 = d_t17 * y;
-            let t_d_t13 = d_t17 * t_y;
-            let t19 = d_t17 * t16;
-            let t20 = t19.is_nan();
-            d_y += d_t17 * t13;
+            let d_t16 = d_out;
+            let d_t13 = d_t16 * y;
+            let t_d_t13 = d_t16 * t_y;
+            let t18 = d_t16 * t15;
+            d_y += d_t16 * t13;
             t_d_y
-                += if d_t17 == <T as ::grad::Real>::zero() && t20 {
+                += if d_t16 == <T as ::grad::Real>::zero() && t18.is_nan() {
                     <T as ::grad::Real>::zero()
                 } else {
-                    t19
+                    t18
                 };
-            let t21 = <T as ::grad::Real>::from_f64(0.5) / t13;
-            let t22 = -t21 / t13;
-            let t23 = t22 * t16;
-            let t24 = t23.is_nan();
-            let t25 = if t22 == <T as ::grad::Real>::zero() && t24 {
+            let t19 = <T as ::grad::Real>::from_f64(0.5) / t13;
+            let t20 = -t19 / t13;
+            let t21 = t20 * t15;
+            let t22 = if t20 == <T as ::grad::Real>::zero() && t21.is_nan() {
                 <T as ::grad::Real>::zero()
             } else {
-                t23
+                t21
             };
-            let t26 = d_t13 * t21;
-            let t27 = d_t13 * t25;
-            let t28 = t27.is_nan();
-            let t29 = t21 * t_d_t13
-                + (if d_t13 == <T as ::grad::Real>::zero() && t28 {
+            let t23 = d_t13 * t19;
+            let t24 = d_t13 * t22;
+            let t25 = t19 * t_d_t13
+                + (if d_t13 == <T as ::grad::Real>::zero() && t24.is_nan() {
                     <T as ::grad::Real>::zero()
                 } else {
-                    t27
+                    t24
                 });
-            let t30 = t26.is_nan();
             d_s
-                += if d_t13 == <T as ::grad::Real>::zero() && t30 {
+                += if d_t13 == <T as ::grad::Real>::zero() && t23.is_nan() {
                     <T as ::grad::Real>::zero()
                 } else {
-                    t26
+                    t23
                 };
             t_d_s
-                += if d_t13 == <T as ::grad::Real>::zero() && t30 {
+                += if d_t13 == <T as ::grad::Real>::zero() && t23.is_nan() {
                     <T as ::grad::Real>::zero()
                 } else {
-                    t29
+                    t25
                 };
         } else {
-            let d_t18 = d_out;
+            let d_t17 = d_out;
             d_s
-                += d_t18
+                += d_t17
                     * (if s == y {
                         <T as ::grad::Real>::from_f64(0.5)
-                    } else if t18 == s {
+                    } else if t17 == s {
                         <T as ::grad::Real>::one()
                     } else {
                         <T as ::grad::Real>::zero()
                     });
             d_y
-                += d_t18
+                += d_t17
                     * (if s == y {
                         <T as ::grad::Real>::from_f64(0.5)
-                    } else if t18 == y {
+                    } else if t17 == y {
                         <T as ::grad::Real>::one()
                     } else {
                         <T as ::grad::Real>::zero()
@@ -369,107 +352,97 @@ fn softclip_hessian<T: grad::Real>(x: T, y: T) -> (T, [T; 2], [[T; 2]; 2]) {
         let t_d_t2 = t_d_s;
         let d_t10 = d_s;
         let t_d_t10 = t_d_s;
-        let t31 = d_t10 * t5;
-        let t32 = t5 * t_d_t10;
-        let t33 = t32.is_nan();
-        let t34 = if t5 == <T as ::grad::Real>::zero() && t33 {
+        let t26 = d_t10 * t5;
+        let t27 = t5 * t_d_t10;
+        let t28 = if t5 == <T as ::grad::Real>::zero() && t27.is_nan() {
+            <T as ::grad::Real>::zero()
+        } else {
+            t27
+        };
+        let d_t6 = if t5 == <T as ::grad::Real>::zero() && t26.is_nan() {
+            <T as ::grad::Real>::zero()
+        } else {
+            t26
+        };
+        let t_d_t6 = if t5 == <T as ::grad::Real>::zero() && t26.is_nan() {
+            <T as ::grad::Real>::zero()
+        } else {
+            t28
+        };
+        let t29 = <T as ::grad::Real>::from_f64(2.0) * x * t_x;
+        let t30 = <T as ::grad::Real>::from_f64(3.0) * t29;
+        let t31 = d_t6 * t8;
+        let t32 = t8 * t_d_t6;
+        let t33 = (if t8 == <T as ::grad::Real>::zero() && t32.is_nan() {
             <T as ::grad::Real>::zero()
         } else {
             t32
-        };
-        let t35 = t31.is_nan();
-        let d_t6 = if t5 == <T as ::grad::Real>::zero() && t35 {
+        }) + d_t6 * t30;
+        let mut d_x = if t8 == <T as ::grad::Real>::zero() && t31.is_nan() {
             <T as ::grad::Real>::zero()
         } else {
             t31
         };
-        let t_d_t6 = if t5 == <T as ::grad::Real>::zero() && t35 {
+        let mut t_d_x = if t8 == <T as ::grad::Real>::zero() && t31.is_nan() {
             <T as ::grad::Real>::zero()
         } else {
-            t34
+            t33
         };
-        let t36 = <T as ::grad::Real>::from_f64(2.0) * x * t_x;
-        let t37 = <T as ::grad::Real>::from_f64(3.0) * t36;
-        let t38 = d_t6 * t8;
-        let t39 = t8 * t_d_t6;
-        let t40 = t39.is_nan();
-        let t41 = (if t8 == <T as ::grad::Real>::zero() && t40 {
+        let t34 = -t2 * t1;
+        let t35 = d_t2 * t3;
+        let t36 = t3 * t_d_t2;
+        let t37 = (if t3 == <T as ::grad::Real>::zero() && t36.is_nan() {
+            <T as ::grad::Real>::zero()
+        } else {
+            t36
+        }) + d_t2 * t34;
+        let d_t0 = if t3 == <T as ::grad::Real>::zero() && t35.is_nan() {
+            <T as ::grad::Real>::zero()
+        } else {
+            t35
+        };
+        let t_d_t0 = if t3 == <T as ::grad::Real>::zero() && t35.is_nan() {
+            <T as ::grad::Real>::zero()
+        } else {
+            t37
+        };
+        let t38 = d_t0 * y;
+        let t39 = y * t_d_t0;
+        let t40 = (if y == <T as ::grad::Real>::zero() && t39.is_nan() {
             <T as ::grad::Real>::zero()
         } else {
             t39
-        }) + d_t6 * t37;
-        let t42 = t38.is_nan();
-        let mut d_x = if t8 == <T as ::grad::Real>::zero() && t42 {
-            <T as ::grad::Real>::zero()
-        } else {
-            t38
-        };
-        let mut t_d_x = if t8 == <T as ::grad::Real>::zero() && t42 {
-            <T as ::grad::Real>::zero()
-        } else {
-            t41
-        };
-        let t43 = -t2 * t1;
-        let t44 = d_t2 * t3;
-        let t45 = t3 * t_d_t2;
-        let t46 = t45.is_nan();
-        let t47 = (if t3 == <T as ::grad::Real>::zero() && t46 {
-            <T as ::grad::Real>::zero()
-        } else {
-            t45
-        }) + d_t2 * t43;
-        let t48 = t44.is_nan();
-        let d_t0 = if t3 == <T as ::grad::Real>::zero() && t48 {
-            <T as ::grad::Real>::zero()
-        } else {
-            t44
-        };
-        let t_d_t0 = if t3 == <T as ::grad::Real>::zero() && t48 {
-            <T as ::grad::Real>::zero()
-        } else {
-            t47
-        };
-        let t49 = d_t0 * y;
-        let t50 = y * t_d_t0;
-        let t51 = t50.is_nan();
-        let t52 = (if y == <T as ::grad::Real>::zero() && t51 {
-            <T as ::grad::Real>::zero()
-        } else {
-            t50
         }) + d_t0 * t_y;
-        let t53 = t49.is_nan();
         d_x
-            += if y == <T as ::grad::Real>::zero() && t53 {
+            += if y == <T as ::grad::Real>::zero() && t38.is_nan() {
                 <T as ::grad::Real>::zero()
             } else {
-                t49
+                t38
             };
         t_d_x
-            += if y == <T as ::grad::Real>::zero() && t53 {
+            += if y == <T as ::grad::Real>::zero() && t38.is_nan() {
                 <T as ::grad::Real>::zero()
             } else {
-                t52
+                t40
             };
-        let t54 = d_t0 * x;
-        let t55 = x * t_d_t0;
-        let t56 = t55.is_nan();
-        let t57 = (if x == <T as ::grad::Real>::zero() && t56 {
+        let t41 = d_t0 * x;
+        let t42 = x * t_d_t0;
+        let t43 = (if x == <T as ::grad::Real>::zero() && t42.is_nan() {
             <T as ::grad::Real>::zero()
         } else {
-            t55
+            t42
         }) + d_t0 * t_x;
-        let t58 = t54.is_nan();
         d_y
-            += if x == <T as ::grad::Real>::zero() && t58 {
+            += if x == <T as ::grad::Real>::zero() && t41.is_nan() {
                 <T as ::grad::Real>::zero()
             } else {
-                t54
+                t41
             };
         t_d_y
-            += if x == <T as ::grad::Real>::zero() && t58 {
+            += if x == <T as ::grad::Real>::zero() && t41.is_nan() {
                 <T as ::grad::Real>::zero()
             } else {
-                t57
+                t43
             };
         (out, [d_x, d_y], [t_d_x, t_d_y])
     }
@@ -542,38 +515,36 @@ fn softclip_jvp<T: grad::Real>(x: T, y: T, t_x: T, t_y: T) -> (T, T) {
     let (out, t_out) = if s > t9 {
         let t10 = s.sqrt();
         let t11 = <T as ::grad::Real>::from_f64(0.5) / t10 * t_s;
-        let t12 = t11.is_nan();
-        let t13 = if t_s == <T as ::grad::Real>::zero() && t12 {
+        let t12 = if t_s == <T as ::grad::Real>::zero() && t11.is_nan() {
             <T as ::grad::Real>::zero()
         } else {
             t11
         };
-        let t14 = t10 * y;
-        let t15 = y * t13;
-        let t16 = t15.is_nan();
-        let t17 = (if y == <T as ::grad::Real>::zero() && t16 {
+        let t13 = t10 * y;
+        let t14 = y * t12;
+        let t15 = (if y == <T as ::grad::Real>::zero() && t14.is_nan() {
             <T as ::grad::Real>::zero()
         } else {
-            t15
+            t14
         }) + t10 * t_y;
-        (t14, t17)
+        (t13, t15)
     } else {
-        let t18 = s.max(y);
-        let t19 = (if s == y {
+        let t16 = s.max(y);
+        let t17 = (if s == y {
             <T as ::grad::Real>::from_f64(0.5)
-        } else if t18 == s {
+        } else if t16 == s {
             <T as ::grad::Real>::one()
         } else {
             <T as ::grad::Real>::zero()
         }) * t_s
             + (if s == y {
                 <T as ::grad::Real>::from_f64(0.5)
-            } else if t18 == y {
+            } else if t16 == y {
                 <T as ::grad::Real>::one()
             } else {
                 <T as ::grad::Real>::zero()
             }) * t_y;
-        (t18, t19)
+        (t16, t17)
     };
     (out, t_out)
 }

@@ -41,8 +41,7 @@ fn kinks_grad(x: f64, y: f64) -> (f64, (f64, f64)) {
     let d_t2 = d_t4;
     let d_t3 = d_t4;
     let t7 = d_t3 * (if x == 0.0 && y == 0.0 { 0.0 } else { x * y.powf(x - 1.0) });
-    let t8 = f64::is_nan(t7);
-    d_y += if d_t3 == 0.0 && t8 { 0.0 } else { t7 };
+    d_y += if d_t3 == 0.0 && f64::is_nan(t7) { 0.0 } else { t7 };
     d_x += d_t3 * (if y == 0.0 { 0.0 } else { t3 * y.ln() });
     d_x += d_t2 * (3.0 * x.powi(2));
     let d_t0 = d_a;
@@ -100,8 +99,7 @@ fn kinks_pullback(x: f64, y: f64, d_out: f64, d_x: &mut f64, d_y: &mut f64) {
     let d_t2 = d_t4;
     let d_t3 = d_t4;
     let t7 = d_t3 * (if x == 0.0 && y == 0.0 { 0.0 } else { x * y.powf(x - 1.0) });
-    let t8 = f64::is_nan(t7);
-    *d_y += if d_t3 == 0.0 && t8 { 0.0 } else { t7 };
+    *d_y += if d_t3 == 0.0 && f64::is_nan(t7) { 0.0 } else { t7 };
     *d_x += d_t3 * (if y == 0.0 { 0.0 } else { t3 * y.ln() });
     *d_x += d_t2 * (3.0 * x.powi(2));
     let d_t0 = d_a;

@@ -177,6 +177,26 @@ impl Emitter<'_> {
                 let index = self.expr(arg(1));
                 (quote_spanned!(span=> #base[#index]), Prec::Atom)
             }
+            // `f64::is_nan(p)`, not `p.is_nan()`: a product of untyped rule literals
+            // (`{ 1.0 } else { 0.0 }` times a literal tangent) is a `{float}` that Rust calls
+            // no method on.
+            Op::IsNan => {
+                let tokens = if let Ty::Float(fty @ (FloatTy::F64 | FloatTy::F32)) =
+                    self.f.node(arg(0)).ty
+                {
+                    let value = self.expr(arg(0));
+                    let ty = if fty == FloatTy::F32 {
+                        quote!(f32)
+                    } else {
+                        quote!(f64)
+                    };
+                    quote_spanned!(span=> #ty::is_nan(#value))
+                } else {
+                    let receiver = self.receiver(arg(0));
+                    quote_spanned!(span=> #receiver.is_nan())
+                };
+                (tokens, Prec::Atom)
+            }
             Op::Len => {
                 let base = self.receiver(arg(0));
                 (quote_spanned!(span=> #base.len()), Prec::Atom)

@@ -228,6 +228,8 @@ pub enum Op {
     And,
     /// `a || b`
     Or,
+    /// `a.is_nan()`: the strong zero's test of a product, a condition printed where it is used.
+    IsNan,
     /// An integer bit operator.
     Bit(Bit),
     /// `if c { a } else { b }` on values that are both already computed.
@@ -295,7 +297,7 @@ impl Op {
     /// Boolean logic and comparisons: cheap, and printed inline at each use so that `&&`
     /// and `||` keep their short-circuit evaluation.
     pub fn is_condition(self) -> bool {
-        matches!(self, Op::Cmp(_) | Op::Not | Op::And | Op::Or)
+        matches!(self, Op::Cmp(_) | Op::Not | Op::And | Op::Or | Op::IsNan)
     }
 
     /// How many operands the op takes, where that is fixed (passes index operands by
@@ -312,6 +314,7 @@ impl Op {
             | Op::Pop(_) => 0,
             Op::Neg
             | Op::Not
+            | Op::IsNan
             | Op::Cast(_)
             | Op::Field(_)
             | Op::NoGrad
