@@ -81,7 +81,8 @@ pub struct Report {
     /// Comparisons that passed only by the [`CANCELLATION`] allowance.
     pub cancelled: usize,
     /// Comparisons skipped because an infinite value lies on a differentiated path to the
-    /// result ([`D::infinite`]): the derivative there is a product with ∞ in it.
+    /// result ([`D::infinite`]): the derivative there is a product with ∞ in it; and NaN
+    /// where the oracle's derivative is infinite.
     pub singular: usize,
     /// NaN derivatives accepted as the README documents them: an infinite value fed a
     /// branch ([`crate::dual::infinite_branch`]), and the code before the branch was
@@ -163,7 +164,10 @@ impl Report {
         let same_path =
             b.is_finite() && (a == b || (a - b).abs() <= 1e-13 * a.abs().max(b.abs()).max(1.0));
         self.infinite_branch |= crate::dual::infinite_branch();
-        if same_path && oracle.infinite() {
+        // Where the oracle's derivative is infinite (it overflowed: `x^-1.5` at 1e-300), a NaN
+        // says as much; a finite answer is still compared (and fails).
+        let infinite_derivative = oracle.eps().is_infinite() && ours.is_nan();
+        if same_path && (oracle.infinite() || infinite_derivative) {
             self.comparisons += 1;
             self.mix(ours);
             self.singular += 1;
