@@ -59,3 +59,22 @@ fn wrt_on_f32() {
     assert_eq!(v, t);
     assert!((dw - 2.0 * (1.0 - t * t)).abs() < 1e-6);
 }
+
+#[derive_grad(jvp)]
+fn scaled_root_f32(x: f32, z: f32) -> f32 {
+    (x * z).abs().sqrt() + x * z.sqrt()
+}
+
+#[test]
+fn f32_strong_zeros_test_their_product_in_single_precision() {
+    // At z = 0, √z has an infinite derivative met by a zero factor x = 0 and by abs's 0 at
+    // the kink: both contribute 0 (the strong zero printed as `f32::is_nan(..)`). Elsewhere,
+    // hand-derived: ∂x = √z + sign(xz)·z/(2√|xz|), ∂z = x/(2√z) + sign(xz)·x/(2√|xz|).
+    assert_eq!(scaled_root_f32_grad(0.0, 0.0), (0.0, (0.0, 0.0)));
+    assert_eq!(scaled_root_f32_jvp(0.0, 0.0, 1.0, 1.0), (0.0, 0.0));
+    let (x, z) = (0.5_f32, 4.0_f32);
+    let (_, (dx, dz)) = scaled_root_f32_grad(x, z);
+    let r = (x * z).sqrt();
+    assert!((dx - (z.sqrt() + z / (2.0 * r))).abs() < 1e-5, "{dx}");
+    assert!((dz - (x / (2.0 * z.sqrt()) + x / (2.0 * r))).abs() < 1e-5, "{dz}");
+}
