@@ -76,5 +76,8 @@ fn f32_strong_zeros_test_their_product_in_single_precision() {
     let (_, (dx, dz)) = scaled_root_f32_grad(x, z);
     let r = (x * z).sqrt();
     assert!((dx - (z.sqrt() + z / (2.0 * r))).abs() < 1e-5, "{dx}");
-    assert!((dz - (x / (2.0 * z.sqrt()) + x / (2.0 * r))).abs() < 1e-5, "{dz}");
+    assert!(
+        (dz - (x / (2.0 * z.sqrt()) + x / (2.0 * r))).abs() < 1e-5,
+        "{dz}"
+    );
 }
