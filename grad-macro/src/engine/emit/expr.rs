@@ -110,11 +110,7 @@ impl Emitter<'_> {
                 let untyped = matches!(receiver.ty, Ty::Float(FloatTy::Lit) | Ty::Unknown)
                     && !matches!(receiver.op, Op::Lit(_));
                 if untyped && let Ty::Float(fty @ (FloatTy::F64 | FloatTy::F32)) = node.ty {
-                    let ty = if fty == FloatTy::F32 {
-                        quote!(f32)
-                    } else {
-                        quote!(f64)
-                    };
+                    let ty = primitive(fty);
                     let receiver = self.expr(arg(0));
                     return (
                         quote_spanned!(span=> #ty::#method(#receiver, #(#rest),*)),
@@ -185,11 +181,7 @@ impl Emitter<'_> {
                     self.f.node(arg(0)).ty
                 {
                     let value = self.expr(arg(0));
-                    let ty = if fty == FloatTy::F32 {
-                        quote!(f32)
-                    } else {
-                        quote!(f64)
-                    };
+                    let ty = primitive(fty);
                     quote_spanned!(span=> #ty::is_nan(#value))
                 } else {
                     let receiver = self.receiver(arg(0));
@@ -391,11 +383,7 @@ impl Emitter<'_> {
             v.is_finite()
         };
         if !finite {
-            let t = if fty == FloatTy::F32 {
-                quote!(f32)
-            } else {
-                quote!(f64)
-            };
+            let t = primitive(fty);
             let name = if v.is_nan() {
                 quote!(NAN)
             } else if v > 0.0 {
@@ -464,5 +452,14 @@ fn next(prec: Prec) -> Prec {
         Prec::Mul => Prec::Cast,
         Prec::Cast => Prec::Unary,
         Prec::Unary | Prec::Atom => Prec::Atom,
+    }
+}
+
+/// The primitive type of a concrete precision (`f64` for anything but `f32`).
+fn primitive(fty: FloatTy) -> TokenStream {
+    if fty == FloatTy::F32 {
+        quote!(f32)
+    } else {
+        quote!(f64)
     }
 }
